@@ -1,0 +1,67 @@
+"""Merging corskit's headers into an application's response headers.
+
+Vary is appended to, never overwritten or duplicated (the #2 bug class among CORS libraries);
+and when the application already answered with its own Access-Control-Allow-Origin, corskit
+adds no second copy (two ACAO headers fail in every browser, even identical ones).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Generic, TypeVar
+
+W = TypeVar("W", bytes, str)
+
+
+class HeaderMerger(Generic[W]):
+    """Merges CORS headers and ``Vary: Origin`` into a header list of the adapter's type."""
+
+    __slots__ = ("_acao", "_also_origin", "_comma", "_origin", "_star", "_vary", "_vary_origin")
+
+    def __init__(self, encode: Callable[[str], W]) -> None:
+        self._vary = encode("vary")
+        self._acao = encode("access-control-allow-origin")
+        self._origin = encode("origin")
+        self._star = encode("*")
+        self._comma = encode(",")
+        self._also_origin = encode(", Origin")
+        self._vary_origin = (encode("Vary"), encode("Origin"))
+
+    def merge(
+        self, headers: Iterable[Sequence[W]], cors: Sequence[tuple[W, W]]
+    ) -> list[tuple[W, W]]:
+        """Return a new header list with ``cors`` added and ``Origin`` merged into Vary."""
+        merged: list[tuple[W, W]] = []
+        vary_at = -1
+        vary_covers_origin = False
+        app_set_acao = False
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered == self._vary:
+                if self._names_origin(value):
+                    vary_covers_origin = True
+                elif vary_at < 0:
+                    vary_at = len(merged)
+            elif lowered == self._acao:
+                app_set_acao = True
+            merged.append((name, value))
+        if not vary_covers_origin:
+            if vary_at >= 0:
+                name, value = merged[vary_at]
+                merged[vary_at] = (
+                    name,
+                    value + self._also_origin if value.strip() else self._vary_origin[1],
+                )
+            else:
+                merged.append(self._vary_origin)
+        if not app_set_acao:
+            merged.extend(cors)
+        return merged
+
+    def _names_origin(self, value: W) -> bool:
+        """True when a Vary value already covers Origin (by name, or by '*')."""
+        for element in value.split(self._comma):
+            token = element.strip().lower()
+            if token == self._origin or token == self._star:
+                return True
+        return False

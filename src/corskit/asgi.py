@@ -1,0 +1,241 @@
+"""corskit for ASGI 3: Starlette, FastAPI, Litestar, Quart, Sanic, Falcon-ASGI, any ASGI app.
+
+Install it as the outermost layer (wrap the whole app), so that preflights are answered before
+routing and authentication, and so that error responses produced by inner layers still carry
+CORS headers. Do not stack two CORS layers; keep the Vary header corskit adds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from ._compile import PolicyOrConfig, as_config, compile_router
+from ._vary import HeaderMerger
+from .engine import Decision, Engine, Kind
+from .events import DenialHook, make_event, report
+from .reasons import Reason
+from .sources import ask_async
+
+__all__ = ["CORSMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_ERROR_BODY = b"Internal Server Error"
+_ERROR_HEADERS = (
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", str(len(_ERROR_BODY)).encode()),
+)
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("latin-1")
+
+
+class CORSMiddleware:
+    """ASGI middleware applying a :class:`corskit.Policy` or :class:`corskit.Config`.
+
+    ``check_websocket_origin=True`` also refuses WebSocket handshakes whose Origin the policy
+    does not allow (browsers apply no CORS to WebSockets, so cross-site WebSocket hijacking is
+    the server's to stop). ``on_denial`` receives a :class:`corskit.DenialEvent` per denial.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        policy: PolicyOrConfig | None = None,
+        *,
+        check_websocket_origin: bool = False,
+        on_denial: DenialHook | None = None,
+        **policy_options: Any,
+    ) -> None:
+        self.app = app
+        self.config = as_config(policy, policy_options)
+        self._router = compile_router(self.config, bytes)
+        self._static = self._router.is_static
+        self._default = self._router.default
+        self._merge = HeaderMerger(_encode).merge
+        self._check_websocket = check_websocket_origin
+        self._on_denial = on_denial
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket" and self._check_websocket:
+                await self._websocket(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        engine = self._default if self._static else self._router.resolve(scope["path"])
+        if engine is None:  # excluded path, or no policy: same-origin only, untouched
+            await self.app(scope, receive, send)
+            return
+        raw_headers = scope["headers"]
+        headers: dict[bytes, bytes] = dict(raw_headers)
+        origin = headers.get(b"origin")
+        if origin is None:
+            # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
+            await self.app(scope, receive, self._with_vary(send))
+            return
+        repeated = len(headers) != len(raw_headers) and _lines(raw_headers, b"origin") > 1
+        if scope["method"] == "OPTIONS":
+            method = headers.get(b"access-control-request-method")
+            if method is not None:
+                await self._preflight(engine, scope, send, raw_headers, headers, repeated)
+                return
+        if repeated:
+            decision = engine.denied_actual(Reason.ORIGIN_REPEATED)
+        else:
+            decision = engine.actual(origin)
+            if decision.kind is Kind.ASK_SOURCE:
+                decision = engine.actual(origin, await self._ask(engine, origin))
+        if decision.kind is Kind.ACTUAL_OK:
+            await self._call_app(scope, receive, send, decision.headers)
+            return
+        self._report(decision, scope, origin, None, None)
+        if decision.status is not None:
+            await _respond(send, decision.status, self._merge((), ()))
+            return
+        # Fetch: a denied actual request still reaches the app; the browser hides the answer.
+        await self.app(scope, receive, self._with_vary(send))
+
+    # -- actual requests -------------------------------------------------------------------
+
+    def _with_vary(self, send: Send) -> Send:
+        merge = self._merge
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = merge(message.get("headers", ()), ())
+            await send(message)
+
+        return send_with_vary
+
+    async def _call_app(
+        self, scope: Scope, receive: Receive, send: Send, cors: tuple[tuple[bytes, bytes], ...]
+    ) -> None:
+        merge = self._merge
+        started = False
+
+        async def send_with_cors(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = merge(message.get("headers", ()), cors)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_cors)
+        except Exception:
+            # Design rule 8: a script must be able to read the 500; then let the error be logged.
+            if not started:
+                await _respond(send, 500, [*_ERROR_HEADERS, *merge((), cors)], _ERROR_BODY)
+            raise
+
+    # -- preflights ------------------------------------------------------------------------
+
+    async def _preflight(
+        self,
+        engine: Engine[bytes],
+        scope: Scope,
+        send: Send,
+        raw_headers: list[tuple[bytes, bytes]],
+        headers: dict[bytes, bytes],
+        repeated_origin: bool,
+    ) -> None:
+        origin = headers[b"origin"]
+        method = headers[b"access-control-request-method"]
+        request_headers = headers.get(b"access-control-request-headers")
+        if len(headers) != len(raw_headers):
+            if _lines(raw_headers, b"access-control-request-method") > 1:
+                decision = engine.denied_preflight(Reason.METHOD_MALFORMED)
+                await self._answer_preflight(decision, scope, origin, method, request_headers, send)
+                return
+            if request_headers is not None:
+                # Intermediaries may split ACRH over several lines: read them as one list.
+                request_headers = _joined(raw_headers, b"access-control-request-headers")
+        if repeated_origin:
+            decision = engine.denied_preflight(Reason.ORIGIN_REPEATED)
+        else:
+            private_network = headers.get(b"access-control-request-private-network")
+            decision = engine.preflight(origin, method, request_headers, private_network)
+            if decision.kind is Kind.ASK_SOURCE:
+                verdict = await self._ask(engine, origin)
+                decision = engine.preflight(origin, method, request_headers, private_network, verdict)
+        await self._answer_preflight(decision, scope, origin, method, request_headers, send)
+
+    async def _answer_preflight(
+        self,
+        decision: Decision[bytes],
+        scope: Scope,
+        origin: bytes,
+        method: bytes,
+        request_headers: bytes | None,
+        send: Send,
+    ) -> None:
+        if decision.kind is Kind.PREFLIGHT_DENIED:
+            self._report(decision, scope, origin, method, request_headers)
+        status = decision.status or 204
+        await _respond(send, status, list(decision.headers))
+
+    # -- shared ----------------------------------------------------------------------------
+
+    async def _ask(self, engine: Engine[bytes], origin: bytes) -> bool | Reason:
+        source = engine.policy.origin_source
+        assert source is not None
+        return await ask_async(source, origin.decode("latin-1"))
+
+    def _report(
+        self,
+        decision: Decision[bytes],
+        scope: Scope,
+        origin: bytes,
+        method: bytes | None,
+        request_headers: bytes | None,
+    ) -> None:
+        reason = decision.reason or Reason.ORIGIN_NOT_ALLOWED
+        preflight = decision.kind is Kind.PREFLIGHT_DENIED
+        event = make_event(reason, preflight, origin, scope.get("method", "GET"),
+                           scope.get("path", ""), method, request_headers)
+        report(self._on_denial, event)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        engine = self._default if self._static else self._router.resolve(scope["path"])
+        origin = dict(scope["headers"]).get(b"origin") if engine is not None else None
+        if engine is None or origin is None:
+            await self.app(scope, receive, send)
+            return
+        decision = engine.actual(origin)
+        if decision.kind is Kind.ASK_SOURCE:
+            decision = engine.actual(origin, await self._ask(engine, origin))
+        if decision.kind is Kind.ACTUAL_OK:
+            await self.app(scope, receive, send)
+            return
+        event = make_event(Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED, False, origin, "GET",
+                           scope.get("path", ""))
+        report(self._on_denial, event)
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            # Closing before accepting makes the server refuse the handshake with 403.
+            await send({"type": "websocket.close", "code": 1008})
+
+
+def _lines(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> int:
+    return sum(1 for key, _ in raw_headers if key == name)
+
+
+def _joined(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
+    return b",".join(value for key, value in raw_headers if key == name)
+
+
+async def _respond(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
+) -> None:
+    if status != 204 and not body:
+        headers.append((b"content-length", b"0"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+

@@ -1,0 +1,205 @@
+"""Config: named policies, ordered path routes and a default, from Python, a dict or TOML.
+
+One shape everywhere. ``Config.from_dict`` validates the whole document and reports every
+problem (unknown keys with the nearest valid one, bad values with the field's full path) in a
+single ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, ConfigProblem, ProblemCollector
+from .origins import Regex
+from .policy import Policy
+
+__all__ = ["Config", "Route"]
+
+_TOP_KEYS = ("default", "policies", "routes")
+_ROUTE_KEYS = ("path", "policy", "exclude")
+# Every Policy argument a file can express (origin_source is Python-only).
+_POLICY_KEYS = tuple(f.name for f in fields(Policy) if f.init and f.name != "origin_source")
+
+
+@dataclass(frozen=True)
+class Route:
+    """Requests whose path matches ``path`` (a case-sensitive shell glob) use ``policy``.
+
+    With ``exclude=True`` the path is never answered cross-origin (same-origin only).
+    """
+
+    path: str
+    policy: str | None = None
+    exclude: bool = False
+
+
+@dataclass(frozen=True)
+class Config:
+    """Named policies chosen per path. Routes are tried in order; the first match wins."""
+
+    policies: Mapping[str, Policy] = field(default_factory=dict)
+    routes: Sequence[Route] = ()
+    default: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "policies", dict(self.policies))
+        object.__setattr__(self, "routes", tuple(self.routes))
+        problems = ProblemCollector()
+        for name, policy in self.policies.items():
+            if not isinstance(policy, Policy):
+                problems.add(f"policies.{name}", policy, "is not a corskit.Policy",
+                             "build it with corskit.Policy(...) or use Config.from_dict")
+        names = sorted(self.policies)
+        if self.default is not None and self.default not in self.policies:
+            problems.add("default", self.default, "names no policy",
+                         _nearest_hint(self.default, names, "policy"))
+        for index, route in enumerate(self.routes):
+            _check_route(route, index, self.policies, problems)
+        problems.raise_if_any()
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> Config:
+        """A config that applies one policy to every path."""
+        return cls(policies={"default": policy}, default="default")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Config:
+        """Read a TOML file in the documented shape."""
+        file = Path(path)
+        try:
+            with file.open("rb") as handle:
+                document = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(ConfigProblem(str(file), None, "does not exist",
+                                            "give the path of a TOML CORS configuration")) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(ConfigProblem(str(file), None, f"is not valid TOML ({exc})",
+                                            "fix the TOML syntax")) from None
+        return cls.from_dict(document)
+
+    @classmethod
+    def from_dict(cls, document: Mapping[str, Any]) -> Config:
+        """Build a config from a dict shaped like the TOML file; report every problem at once."""
+        problems = ProblemCollector()
+        if not isinstance(document, Mapping):
+            raise ConfigError(ConfigProblem("config", document, "is not a mapping",
+                                            "give a dict with 'policies', 'routes' and 'default'"))
+        _check_keys(document, _TOP_KEYS, "", problems)
+        policies = _policies_from(document.get("policies", {}), problems)
+        routes = _routes_from(document.get("routes", []), problems)
+        default = document.get("default")
+        if default is not None and not isinstance(default, str):
+            problems.add("default", default, "is not a policy name", "write the name of a policy")
+            default = None
+        if problems.problems:
+            # Report route and default mistakes too, against every policy name the file gives.
+            raw = document.get("policies")
+            named: dict[str, Any] = dict.fromkeys(raw if isinstance(raw, Mapping) else ())
+            if default is not None and default not in named:
+                problems.add("default", default, "names no policy",
+                             _nearest_hint(default, sorted(named), "policy"))
+            for index, route in enumerate(routes):
+                _check_route(route, index, named, problems)
+            problems.raise_if_any()
+        return cls(policies=policies, routes=routes, default=default)
+
+
+def _check_route(
+    route: Route, index: int, policies: Mapping[str, object], problems: ProblemCollector
+) -> None:
+    where = f"routes[{index}]"
+    if not isinstance(route, Route):
+        problems.add(where, route, "is not a corskit.Route", "build it with corskit.Route(...)")
+        return
+    if not isinstance(route.path, str) or not route.path.startswith("/"):
+        problems.add(f"{where}.path", route.path, "is not a path glob",
+                     "write a glob that starts with '/', such as '/api/*'")
+    if not isinstance(route.exclude, bool):
+        problems.add(f"{where}.exclude", route.exclude, "is not a boolean", "write true or false")
+    if route.exclude and route.policy is not None:
+        problems.add(where, route.policy, "both excludes the path and names a policy",
+                     "keep either exclude = true or policy = '...'")
+    elif not route.exclude and route.policy is None:
+        problems.add(where, route.path, "names no policy and does not exclude the path",
+                     "add policy = '<name>' or exclude = true")
+    elif route.policy is not None and route.policy not in policies:
+        problems.add(f"{where}.policy", route.policy, "names no policy",
+                     _nearest_hint(route.policy, sorted(policies), "policy"))
+
+
+def _nearest_hint(value: object, choices: Sequence[str], what: str) -> str:
+    close = difflib.get_close_matches(str(value), choices, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"use one of: {', '.join(choices)}" if choices else f"define the {what} first"
+
+
+def _check_keys(
+    table: Mapping[str, Any], allowed: Sequence[str], prefix: str, problems: ProblemCollector
+) -> None:
+    for key in table:
+        if key not in allowed:
+            problems.add(f"{prefix}{key}", table[key], "is not a known setting",
+                         _nearest_hint(key, allowed, "setting"))
+
+
+def _policies_from(raw: object, problems: ProblemCollector) -> dict[str, Policy]:
+    if not isinstance(raw, Mapping):
+        problems.add("policies", raw, "is not a table of named policies",
+                     "write [policies.<name>] tables")
+        return {}
+    policies: dict[str, Policy] = {}
+    for name, body in raw.items():
+        prefix = f"policies.{name}."
+        if isinstance(body, Policy):
+            policies[name] = body
+            continue
+        if not isinstance(body, Mapping):
+            problems.add(f"policies.{name}", body, "is not a table of settings",
+                         "write the policy's settings under [policies.<name>]")
+            continue
+        _check_keys(body, _POLICY_KEYS, prefix, problems)
+        known = {key: value for key, value in body.items() if key in _POLICY_KEYS}
+        if "origins" in known and isinstance(known["origins"], list):
+            known["origins"] = [_origin_entry(entry) for entry in known["origins"]]
+        try:
+            policies[name] = Policy(**known)
+        except ConfigError as error:
+            for problem in error.errors:
+                problems.add(prefix + problem.field, problem.value, problem.reason, problem.fix)
+    return policies
+
+
+def _origin_entry(entry: object) -> object:
+    if isinstance(entry, Mapping) and set(entry) == {"regex"} and isinstance(entry["regex"], str):
+        return Regex(entry["regex"])
+    return entry
+
+
+def _routes_from(raw: object, problems: ProblemCollector) -> list[Route]:
+    if not isinstance(raw, list):
+        problems.add("routes", raw, "is not a list of routes", "write [[routes]] tables")
+        return []
+    routes: list[Route] = []
+    for index, body in enumerate(raw):
+        if isinstance(body, Route):
+            routes.append(body)
+            continue
+        if not isinstance(body, Mapping):
+            problems.add(f"routes[{index}]", body, "is not a table",
+                         "write path = '...' and policy = '...' under [[routes]]")
+            continue
+        _check_keys(body, _ROUTE_KEYS, f"routes[{index}].", problems)
+        routes.append(
+            Route(
+                path=body.get("path"),  # type: ignore[arg-type]  # checked by Config
+                policy=body.get("policy"),
+                exclude=body.get("exclude", False),
+            )
+        )
+    return routes

@@ -1,0 +1,328 @@
+"""The decision: request facts plus a policy in, a Decision out. Pure and fast.
+
+The engine knows nothing of ASGI or WSGI. It works on the adapter's own string type (``bytes``
+for ASGI, ``str`` for WSGI) so that neither side converts header values per request: every
+constant is built once in both types, and request values are compared and echoed as they came.
+
+Step comments cite the Fetch Standard sections the server-side behaviour answers to:
+"CORS check", "CORS-preflight fetch", "HTTP responses" and "CORS protocol and HTTP caches".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from enum import Enum
+from typing import Generic, TypeVar
+
+from . import _http
+from .policy import Policy
+from .reasons import Reason
+
+__all__ = ["Decision", "Engine", "Kind"]
+
+W = TypeVar("W", bytes, str)
+
+# Bounds on attacker-controlled Access-Control-Request-Headers (design rule 17).
+MAX_REQUEST_HEADERS_LENGTH = 8192
+MAX_REQUEST_HEADERS = 256
+MAX_EMPTY_ELEMENTS = 16
+# Bounded memo of decisions for repeated request facts; cleared when full.
+DECISION_CACHE_SIZE = 1024
+MAX_CACHED_KEY_LENGTH = 1024
+
+
+SourceVerdict = bool | Reason | None
+"""What a dynamic origin source said: True/False, a Reason when it failed, None: not asked."""
+
+
+def _from_source(verdict: SourceVerdict) -> Reason | bool:
+    if verdict is True:
+        return True
+    return verdict if isinstance(verdict, Reason) else Reason.ORIGIN_NOT_ALLOWED
+
+
+class Kind(Enum):
+    NOT_CORS = "not_cors"
+    PREFLIGHT_OK = "preflight_ok"
+    PREFLIGHT_DENIED = "preflight_denied"
+    ACTUAL_OK = "actual_ok"
+    ACTUAL_DENIED = "actual_denied"
+    ASK_SOURCE = "ask_source"  # static patterns missed; the policy's origin_source decides
+
+
+class Decision(Generic[W]):
+    """What the adapter must do. Immutable by convention: ``headers`` is a tuple.
+
+    For actual requests ``headers`` are the CORS headers to add to the app's response (the
+    adapter merges ``Vary: Origin`` itself); ``status`` is set only when the request must be
+    refused before the app. For preflights ``headers`` is the whole answer, Vary included.
+    """
+
+    __slots__ = ("headers", "kind", "reason", "status")
+
+    def __init__(
+        self,
+        kind: Kind,
+        headers: tuple[tuple[W, W], ...] = (),
+        status: int | None = None,
+        reason: Reason | None = None,
+    ) -> None:
+        self.kind = kind
+        self.headers = headers
+        self.status = status
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Decision({self.kind.name}, status={self.status}, reason={self.reason}, {self.headers!r})"
+
+
+class Engine(Generic[W]):
+    """One policy compiled for one string type. Build once; call per request."""
+
+    def __init__(self, policy: Policy, wire: type[W]) -> None:
+        self.policy = policy
+        encode: Callable[[str], W] = (
+            (lambda s: s.encode("latin-1")) if wire is bytes else (lambda s: s)  # type: ignore[assignment,return-value]
+        )
+        self._encode = encode
+        self._decode: Callable[[W], str] = (
+            (lambda v: v.decode("latin-1")) if wire is bytes else (lambda v: v)  # type: ignore[assignment,union-attr,return-value]
+        )
+        matcher = policy.matcher
+        self._exact = matcher.exact_bytes if wire is bytes else matcher.exact
+        self._any = matcher.allow_any
+        self._slow_match = matcher.needs_parse
+        self._matches_parsed = matcher.matches_parsed
+        self._has_source = policy.origin_source is not None
+        self._credentials = policy.credentials
+        self._methods = (
+            None
+            if policy.allowed_methods is None
+            else frozenset(encode(m) for m in policy.allowed_methods | _http.SAFELISTED_METHODS)
+        )
+        self._headers = (
+            None
+            if policy.allowed_request_headers is None
+            else frozenset(encode(h) for h in policy.allowed_request_headers)
+        )
+        self._token = re.compile(
+            encode(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token
+        ).fullmatch
+        self._comma = encode(",")
+        self._ows = encode(" \t")
+        self._true = encode("true")
+        self._authorization = encode(_http.NON_WILDCARD_REQUEST_HEADER)
+        self._cache: dict[tuple[W | None, ...], Decision[W]] = {}
+        self._build_constants(policy, encode)
+
+    def _build_constants(self, policy: Policy, encode: Callable[[str], W]) -> None:
+        h = encode
+        self._acao = h("access-control-allow-origin")
+        self._star = h("*")
+        credentials = ((h("access-control-allow-credentials"), h("true")),) if policy.credentials else ()
+        # Actual responses (Fetch "CORS check" + "CORS-filtered response"): ACAC and ACEH.
+        expose: tuple[tuple[W, W], ...] = ()
+        if policy.exposed_headers is None:
+            expose = ((h("access-control-expose-headers"), h("*")),)
+        elif policy.exposed_headers:
+            expose = ((h("access-control-expose-headers"), h(", ".join(policy.exposed_headers))),)
+        self._actual_rest = credentials + expose
+        if self._any:
+            self._actual_any: Decision[W] = Decision(
+                Kind.ACTUAL_OK, ((self._acao, self._star), *self._actual_rest)
+            )
+        self._actual_denied = {
+            reason: Decision[W](Kind.ACTUAL_DENIED, (), policy.deny_status, reason)
+            for reason in Reason
+        }
+        # Preflight answers (Fetch "CORS-preflight fetch").
+        self._acam = h("access-control-allow-methods")
+        self._acah = h("access-control-allow-headers")
+        self._preflight_credentials = credentials
+        methods = policy.allowed_methods
+        self._acam_value = (
+            None if methods is None else h(", ".join(m for m in policy.methods if isinstance(m, str)))
+        )
+        if policy.allowed_request_headers is None:
+            self._acah_value = None
+        else:
+            self._acah_value = h(", ".join(h_ for h_ in policy.request_headers if h_ != "*"))
+        self._star_authorization = h("*, authorization")
+        vary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+        if policy.private_network:
+            vary += ", Access-Control-Request-Private-Network"
+        self._preflight_vary = (h("vary"), h(vary))
+        self._preflight_tail: tuple[tuple[W, W], ...] = ()
+        if policy.max_age is not None:
+            self._preflight_tail = ((h("access-control-max-age"), h(str(policy.max_age))),)
+        self._acapn = (h("access-control-allow-private-network"), h("true"))
+        self._preflight_denied = {
+            reason: Decision[W](
+                Kind.PREFLIGHT_DENIED, (self._preflight_vary,), policy.preflight_deny_status, reason
+            )
+            for reason in Reason
+        }
+        self._ask_source: Decision[W] = Decision(Kind.ASK_SOURCE)
+
+    # -- origin ----------------------------------------------------------------------------
+
+    def _static_verdict(self, origin: W) -> Reason | None | bool:
+        """True: allowed. A Reason: denied. None: the dynamic source must decide."""
+        if origin in self._exact:
+            return True
+        if self._slow_match and self._matches_parsed(self._decode(origin)):
+            return True
+        if self._has_source:
+            return None
+        return Reason.ORIGIN_NOT_ALLOWED
+
+    # -- actual requests -------------------------------------------------------------------
+
+    def actual(self, origin: W, source_verdict: SourceVerdict = None) -> Decision[W]:
+        """Headers for the response to a non-preflight request carrying ``origin``."""
+        if self._any:
+            # Fetch "CORS check" step 2: '*' passes when credentials are not included.
+            return self._actual_any
+        if source_verdict is None:
+            cached = self._cache.get((origin,))
+            if cached is not None:
+                return cached
+            verdict = self._static_verdict(origin)
+            if verdict is None:
+                return self._ask_source
+        else:
+            verdict = _from_source(source_verdict)
+        if verdict is True:
+            # Fetch "CORS check" step 3: the value must equal the request's origin, byte for byte.
+            decision = Decision(Kind.ACTUAL_OK, ((self._acao, origin), *self._actual_rest))
+        else:
+            assert isinstance(verdict, Reason)
+            decision = self._actual_denied[verdict]
+        if source_verdict is None:
+            self._remember((origin,), decision)
+        return decision
+
+    def denied_actual(self, reason: Reason) -> Decision[W]:
+        return self._actual_denied[reason]
+
+    # -- preflights ------------------------------------------------------------------------
+
+    def preflight(
+        self,
+        origin: W,
+        method: W,
+        request_headers: W | None,
+        private_network: W | None,
+        source_verdict: SourceVerdict = None,
+    ) -> Decision[W]:
+        """The whole answer to an OPTIONS request with Origin and Access-Control-Request-Method."""
+        key = (origin, method, request_headers, private_network)
+        if source_verdict is None:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+        decision = self._decide_preflight(origin, method, request_headers, private_network,
+                                          source_verdict)
+        if source_verdict is None and decision.kind is not Kind.ASK_SOURCE:
+            self._remember(key, decision)
+        return decision
+
+    def denied_preflight(self, reason: Reason) -> Decision[W]:
+        return self._preflight_denied[reason]
+
+    def _decide_preflight(
+        self,
+        origin: W,
+        method: W,
+        request_headers: W | None,
+        private_network: W | None,
+        source_verdict: SourceVerdict,
+    ) -> Decision[W]:
+        # CORS-preflight fetch: the CORS check on the origin comes first.
+        if self._any:
+            allow_origin = self._star
+        else:
+            if source_verdict is None:
+                verdict = self._static_verdict(origin)
+                if verdict is None:
+                    return self._ask_source
+            else:
+                verdict = _from_source(source_verdict)
+            if verdict is not True:
+                assert isinstance(verdict, Reason)
+                return self._preflight_denied[verdict]
+            allow_origin = origin
+        headers: list[tuple[W, W]] = [(self._acao, allow_origin), *self._preflight_credentials]
+
+        # Then the method: a token, matched case-sensitively (Fetch "methods").
+        if self._token(method) is None:
+            return self._preflight_denied[Reason.METHOD_MALFORMED]
+        if self._methods is None:
+            # '*' is literal under credentials: echo the requested method instead.
+            headers.append((self._acam, method if self._credentials else self._star))
+        elif method not in self._methods:
+            return self._preflight_denied[Reason.METHOD_NOT_ALLOWED]
+        elif self._acam_value:
+            headers.append((self._acam, self._acam_value))
+
+        # Then the request headers, read in one bounded pass.
+        if request_headers is not None:
+            names = self._parse_request_headers(request_headers)
+            if isinstance(names, Reason):
+                return self._preflight_denied[names]
+            if names:
+                allow_headers = self._allow_headers_value(names)
+                if allow_headers is None:
+                    return self._preflight_denied[Reason.HEADER_NOT_ALLOWED]
+                headers.append((self._acah, allow_headers))
+
+        # Private Network Access: granted only on request, only when the policy opts in.
+        if private_network is not None and private_network == self._true:
+            if not self.policy.private_network:
+                return self._preflight_denied[Reason.PRIVATE_NETWORK_NOT_ALLOWED]
+            headers.append(self._acapn)
+
+        headers.extend(self._preflight_tail)
+        headers.append(self._preflight_vary)
+        return Decision(Kind.PREFLIGHT_OK, tuple(headers), self.policy.preflight_status)
+
+    def _allow_headers_value(self, names: list[W]) -> W | None:
+        if self._headers is None:
+            if self._credentials:
+                # '*' is literal under credentials: echo the names the browser asked for.
+                return self._comma.join(names)
+            # '*' never covers Authorization: name it when it was asked for.
+            return self._star_authorization if self._authorization in names else self._star
+        for name in names:
+            if name not in self._headers:
+                return None
+        return self._acah_value
+
+    def _parse_request_headers(self, value: W) -> list[W] | Reason:
+        """Split a (possibly multi-line, OWS-padded) ACRH value into lower-case names."""
+        if len(value) > MAX_REQUEST_HEADERS_LENGTH:
+            return Reason.HEADERS_TOO_MANY
+        names: list[W] = []
+        empty = 0
+        for element in value.split(self._comma):
+            name = element.strip(self._ows)
+            if not name:
+                empty += 1
+                if empty > MAX_EMPTY_ELEMENTS:
+                    return Reason.HEADERS_MALFORMED
+                continue
+            if self._token(name) is None:
+                return Reason.HEADERS_MALFORMED
+            names.append(name.lower())
+        if len(names) > MAX_REQUEST_HEADERS:
+            return Reason.HEADERS_TOO_MANY
+        return names
+
+    def _remember(self, key: tuple[W | None, ...], decision: Decision[W]) -> None:
+        if sum(len(part) for part in key if part is not None) > MAX_CACHED_KEY_LENGTH:
+            return
+        cache = self._cache
+        if len(cache) >= DECISION_CACHE_SIZE:
+            cache.clear()
+        cache[key] = decision

@@ -1,0 +1,64 @@
+"""Configuration errors that teach.
+
+Every validator in corskit collects *all* the problems it finds before raising, so a user
+fixes a configuration in one pass instead of one restart per mistake (as jub0bs/cors does).
+Each problem names the field, the offending value, why it is refused and what to write instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["ConfigError", "ConfigProblem"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One refused setting: where it is, what it was, why, and how to fix it."""
+
+    field: str
+    value: object
+    reason: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.value!r} {self.reason}; {self.fix}"
+
+
+class ConfigError(ValueError):
+    """A configuration that corskit refuses to run with.
+
+    ``errors`` lists every problem found, not only the first.
+    """
+
+    def __init__(self, errors: list[ConfigProblem] | ConfigProblem | str) -> None:
+        if isinstance(errors, str):
+            errors = [ConfigProblem("config", None, errors, "see the corskit documentation")]
+        elif isinstance(errors, ConfigProblem):
+            errors = [errors]
+        self.errors: list[ConfigProblem] = list(errors)
+        if len(self.errors) == 1:
+            message = str(self.errors[0])
+        else:
+            lines = "\n".join(f"  - {problem}" for problem in self.errors)
+            message = f"{len(self.errors)} problems in the CORS configuration:\n{lines}"
+        super().__init__(message)
+
+
+class ProblemCollector:
+    """Accumulates problems during validation and raises them all at once."""
+
+    __slots__ = ("problems",)
+
+    def __init__(self) -> None:
+        self.problems: list[ConfigProblem] = []
+
+    def add(self, field: str, value: object, reason: str, fix: str) -> None:
+        self.problems.append(ConfigProblem(field, value, reason, fix))
+
+    def extend(self, problems: list[ConfigProblem]) -> None:
+        self.problems.extend(problems)
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ConfigError(self.problems)

@@ -1,0 +1,192 @@
+"""corskit for WSGI: Flask, Django, Bottle, Falcon, Pyramid, any WSGI app.
+
+Wrap the whole application (``app.wsgi_app = CORSMiddleware(app.wsgi_app, policy)`` in Flask),
+so preflights are answered before routing and authentication. Do not stack two CORS layers.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
+from types import TracebackType
+from typing import Any
+
+from ._compile import PolicyOrConfig, as_config, compile_router
+from ._vary import HeaderMerger
+from .engine import Decision, Engine, Kind
+from .errors import ConfigError, ConfigProblem
+from .events import DenialHook, make_event, report
+from .reasons import Reason
+from .sources import ask_sync
+
+__all__ = ["CORSMiddleware"]
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+StartResponse = Callable[..., Callable[[bytes], object]]
+Environ = dict[str, Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+_ERROR_BODY = b"Internal Server Error"
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def _status_line(status: int) -> str:
+    try:
+        return f"{status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} Unknown"
+
+
+class CORSMiddleware:
+    """WSGI middleware applying a :class:`corskit.Policy` or :class:`corskit.Config`."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        policy: PolicyOrConfig | None = None,
+        *,
+        on_denial: DenialHook | None = None,
+        **policy_options: Any,
+    ) -> None:
+        self.app = app
+        self.config = as_config(policy, policy_options)
+        for name, compiled in self.config.policies.items():
+            if compiled.origin_source_is_async:
+                raise ConfigError(ConfigProblem(
+                    f"policies.{name}.origin_source", compiled.origin_source,
+                    "is async, and a WSGI server cannot await it",
+                    "give a synchronous callable (or the sync face of a store)"))
+        self._router = compile_router(self.config, str)
+        self._static = self._router.is_static
+        self._default = self._router.default
+        self._merge = HeaderMerger(_identity).merge
+        self._on_denial = on_denial
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        engine = self._default if self._static else self._router.resolve(_router_path(environ))
+        if engine is None:
+            return self.app(environ, start_response)
+        origin: str | None = environ.get("HTTP_ORIGIN")
+        if origin is None:
+            return self.app(environ, self._with_cors(start_response, ()))
+        if environ.get("REQUEST_METHOD") == "OPTIONS":
+            method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+            if method is not None:
+                return self._preflight(engine, environ, origin, method, start_response)
+        decision = engine.actual(origin)
+        if decision.kind is Kind.ASK_SOURCE:
+            decision = engine.actual(origin, self._ask(engine, origin))
+        if decision.kind is Kind.ACTUAL_OK:
+            return self._call_app(environ, start_response, decision.headers)
+        self._report(decision, environ, origin)
+        if decision.status is not None:
+            return _respond(start_response, decision.status, self._merge((), ()))
+        # Fetch: a denied actual request still reaches the app; the browser hides the answer.
+        return self.app(environ, self._with_cors(start_response, ()))
+
+    def _with_cors(
+        self, start_response: StartResponse, cors: tuple[tuple[str, str], ...]
+    ) -> StartResponse:
+        merge = self._merge
+
+        def start_with_cors(
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            return start_response(status, merge(headers, cors), exc_info)
+
+        return start_with_cors
+
+    def _call_app(
+        self, environ: Environ, start_response: StartResponse, cors: tuple[tuple[str, str], ...]
+    ) -> Iterable[bytes]:
+        started = False
+        merge = self._merge
+
+        def start_with_cors(
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            nonlocal started
+            started = True
+            return start_response(status, merge(headers, cors), exc_info)
+
+        try:
+            return self.app(environ, start_with_cors)
+        except Exception as error:
+            if started:
+                raise
+            # Design rule 8: send a 500 a script can read, then re-raise so the server logs it.
+            headers = [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(_ERROR_BODY))),
+                *merge((), cors),
+            ]
+            start_response(_status_line(500), headers, sys.exc_info())
+            return _body_then_raise(_ERROR_BODY, error)
+
+    def _preflight(
+        self,
+        engine: Engine[str],
+        environ: Environ,
+        origin: str,
+        method: str,
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
+        request_headers = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+        private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
+        decision = engine.preflight(origin, method, request_headers, private_network)
+        if decision.kind is Kind.ASK_SOURCE:
+            verdict = self._ask(engine, origin)
+            decision = engine.preflight(origin, method, request_headers, private_network, verdict)
+        if decision.kind is Kind.PREFLIGHT_DENIED:
+            self._report(decision, environ, origin, method, request_headers)
+        return _respond(start_response, decision.status or 204, list(decision.headers))
+
+    def _ask(self, engine: Engine[str], origin: str) -> bool | Reason:
+        source = engine.policy.origin_source
+        assert source is not None
+        return ask_sync(source, origin)
+
+    def _report(
+        self,
+        decision: Decision[str],
+        environ: Environ,
+        origin: str,
+        method: str | None = None,
+        request_headers: str | None = None,
+    ) -> None:
+        event = make_event(
+            decision.reason or Reason.ORIGIN_NOT_ALLOWED,
+            decision.kind is Kind.PREFLIGHT_DENIED,
+            origin,
+            environ.get("REQUEST_METHOD", "GET"),
+            environ.get("PATH_INFO", ""),
+            method,
+            request_headers,
+        )
+        report(self._on_denial, event)
+
+
+def _router_path(environ: Environ) -> str:
+    """PATH_INFO as the framework's router sees it (PEP 3333 latin-1, decoded as UTF-8)."""
+    path: str = environ.get("PATH_INFO", "")
+    if path.isascii():
+        return path
+    return path.encode("latin-1", "replace").decode("utf-8", "replace")
+
+
+def _respond(
+    start_response: StartResponse, status: int, headers: list[tuple[str, str]]
+) -> list[bytes]:
+    if status != 204:
+        headers.append(("Content-Length", "0"))
+    start_response(_status_line(status), headers)
+    return []
+
+
+def _body_then_raise(body: bytes, error: Exception) -> Iterator[bytes]:
+    yield body
+    raise error
