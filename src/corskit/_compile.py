@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 from .config import Config
 from .engine import Engine
@@ -20,27 +20,72 @@ def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Conf
     """Accept a Policy, a Config, a config dict, or Policy keyword arguments."""
     if policy is None:
         if not options:
-            raise ConfigError(ConfigProblem("policy", None, "is missing",
-                                            "pass a corskit.Policy, a corskit.Config or a dict"))
+            raise ConfigError(
+                ConfigProblem(
+                    "policy",
+                    None,
+                    "is missing",
+                    "pass a corskit.Policy, a corskit.Config or a dict",
+                )
+            )
         return Config.from_policy(Policy(**options))
     if options:
-        raise ConfigError(ConfigProblem("policy", sorted(options), "are given next to a policy",
-                                        "pass either a policy/config or Policy keyword arguments"))
+        raise ConfigError(
+            ConfigProblem(
+                "policy",
+                sorted(options),
+                "are given next to a policy",
+                "pass either a policy/config or Policy keyword arguments",
+            )
+        )
     if isinstance(policy, Policy):
         return Config.from_policy(policy)
     if isinstance(policy, Config):
         return policy
     if isinstance(policy, Mapping):
         return Config.from_dict(policy)
-    raise ConfigError(ConfigProblem("policy", policy, "is not a Policy, a Config or a dict",
-                                    "pass corskit.Policy(...) or corskit.Config.load(...)"))
+    raise ConfigError(
+        ConfigProblem(
+            "policy",
+            policy,
+            "is not a Policy, a Config or a dict",
+            "pass corskit.Policy(...) or corskit.Config.load(...)",
+        )
+    )
 
 
-def compile_router(config: Config, wire: type[W]) -> Router[Engine[W]]:
-    engines = {name: Engine(policy, wire) for name, policy in config.policies.items()}
-    routes = [
-        (route.path, None if route.exclude or route.policy is None else engines[route.policy])
-        for route in config.routes
-    ]
-    default = engines[config.default] if config.default is not None else None
-    return Router(routes, default)
+class CompiledConfig(Generic[W]):
+    """A config's policies compiled for one string type, and the path router over them."""
+
+    __slots__ = ("engines", "router")
+
+    def __init__(self, config: Config, wire: type[W]) -> None:
+        self.engines = {name: Engine(policy, wire) for name, policy in config.policies.items()}
+        routes = [
+            (
+                route.path,
+                None if route.exclude or route.policy is None else self.engines[route.policy],
+            )
+            for route in config.routes
+        ]
+        default = self.engines[config.default] if config.default is not None else None
+        self.router: Router[Engine[W]] = Router(routes, default)
+
+    def engine_for(self, path: str, chosen: str | bool | None) -> Engine[W] | None:
+        """The engine for a request: a resolver's choice first, else the path routes.
+
+        ``chosen`` is what a framework integration's resolver said: a policy name, ``False``
+        for "no CORS here" (excluded), or ``None`` for "no opinion, use the routes".
+        """
+        if chosen is None:
+            return self.router.resolve(path)
+        if chosen is False or chosen is True:
+            return None if chosen is False else self.router.resolve(path)
+        engine = self.engines.get(chosen)
+        if engine is None:
+            raise LookupError(f"corskit: no policy named {chosen!r} in the configuration")
+        return engine
+
+
+PolicyResolver = Callable[[Any], "str | bool | None"]
+"""Framework hook: (scope or environ) -> policy name, False (excluded) or None (use routes)."""

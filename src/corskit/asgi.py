@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ._compile import PolicyOrConfig, as_config, compile_router
+from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
 from ._vary import HeaderMerger
 from .engine import Decision, Engine, Kind
 from .events import DenialHook, make_event, report
@@ -42,6 +42,8 @@ class CORSMiddleware:
     ``check_websocket_origin=True`` also refuses WebSocket handshakes whose Origin the policy
     does not allow (browsers apply no CORS to WebSockets, so cross-site WebSocket hijacking is
     the server's to stop). ``on_denial`` receives a :class:`corskit.DenialEvent` per denial.
+    ``resolve_policy(scope)`` lets a framework integration pick the policy per route: it
+    returns a policy name, ``False`` for no CORS, or ``None`` to fall back to the path routes.
     """
 
     def __init__(
@@ -51,12 +53,15 @@ class CORSMiddleware:
         *,
         check_websocket_origin: bool = False,
         on_denial: DenialHook | None = None,
+        resolve_policy: PolicyResolver | None = None,
         **policy_options: Any,
     ) -> None:
         self.app = app
         self.config = as_config(policy, policy_options)
-        self._router = compile_router(self.config, bytes)
-        self._static = self._router.is_static
+        self._compiled = CompiledConfig(self.config, bytes)
+        self._router = self._compiled.router
+        self._resolve = resolve_policy
+        self._static = self._router.is_static and resolve_policy is None
         self._default = self._router.default
         self._merge = HeaderMerger(_encode).merge
         self._check_websocket = check_websocket_origin
@@ -69,7 +74,7 @@ class CORSMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        engine = self._default if self._static else self._router.resolve(scope["path"])
+        engine = self._default if self._static else self._engine_for(scope)
         if engine is None:  # excluded path, or no policy: same-origin only, untouched
             await self.app(scope, receive, send)
             return
@@ -101,6 +106,10 @@ class CORSMiddleware:
             return
         # Fetch: a denied actual request still reaches the app; the browser hides the answer.
         await self.app(scope, receive, self._with_vary(send))
+
+    def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
+        chosen = self._resolve(scope) if self._resolve is not None else None
+        return self._compiled.engine_for(scope["path"], chosen)
 
     # -- actual requests -------------------------------------------------------------------
 
@@ -164,7 +173,9 @@ class CORSMiddleware:
             decision = engine.preflight(origin, method, request_headers, private_network)
             if decision.kind is Kind.ASK_SOURCE:
                 verdict = await self._ask(engine, origin)
-                decision = engine.preflight(origin, method, request_headers, private_network, verdict)
+                decision = engine.preflight(
+                    origin, method, request_headers, private_network, verdict
+                )
         await self._answer_preflight(decision, scope, origin, method, request_headers, send)
 
     async def _answer_preflight(
@@ -198,12 +209,19 @@ class CORSMiddleware:
     ) -> None:
         reason = decision.reason or Reason.ORIGIN_NOT_ALLOWED
         preflight = decision.kind is Kind.PREFLIGHT_DENIED
-        event = make_event(reason, preflight, origin, scope.get("method", "GET"),
-                           scope.get("path", ""), method, request_headers)
+        event = make_event(
+            reason,
+            preflight,
+            origin,
+            scope.get("method", "GET"),
+            scope.get("path", ""),
+            method,
+            request_headers,
+        )
         report(self._on_denial, event)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        engine = self._default if self._static else self._router.resolve(scope["path"])
+        engine = self._default if self._static else self._engine_for(scope)
         origin = dict(scope["headers"]).get(b"origin") if engine is not None else None
         if engine is None or origin is None:
             await self.app(scope, receive, send)
@@ -214,8 +232,9 @@ class CORSMiddleware:
         if decision.kind is Kind.ACTUAL_OK:
             await self.app(scope, receive, send)
             return
-        event = make_event(Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED, False, origin, "GET",
-                           scope.get("path", ""))
+        event = make_event(
+            Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED, False, origin, "GET", scope.get("path", "")
+        )
         report(self._on_denial, event)
         message = await receive()
         if message["type"] == "websocket.connect":
@@ -238,4 +257,3 @@ async def _respond(
         headers.append((b"content-length", b"0"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-

@@ -52,12 +52,20 @@ class Config:
         problems = ProblemCollector()
         for name, policy in self.policies.items():
             if not isinstance(policy, Policy):
-                problems.add(f"policies.{name}", policy, "is not a corskit.Policy",
-                             "build it with corskit.Policy(...) or use Config.from_dict")
+                problems.add(
+                    f"policies.{name}",
+                    policy,
+                    "is not a corskit.Policy",
+                    "build it with corskit.Policy(...) or use Config.from_dict",
+                )
         names = sorted(self.policies)
         if self.default is not None and self.default not in self.policies:
-            problems.add("default", self.default, "names no policy",
-                         _nearest_hint(self.default, names, "policy"))
+            problems.add(
+                "default",
+                self.default,
+                "names no policy",
+                _nearest_hint(self.default, names, "policy"),
+            )
         for index, route in enumerate(self.routes):
             _check_route(route, index, self.policies, problems)
         problems.raise_if_any()
@@ -75,11 +83,15 @@ class Config:
             with file.open("rb") as handle:
                 document = tomllib.load(handle)
         except FileNotFoundError:
-            raise ConfigError(ConfigProblem(str(file), None, "does not exist",
-                                            "give the path of a TOML CORS configuration")) from None
+            raise ConfigError(
+                ConfigProblem(
+                    str(file), None, "does not exist", "give the path of a TOML CORS configuration"
+                )
+            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(ConfigProblem(str(file), None, f"is not valid TOML ({exc})",
-                                            "fix the TOML syntax")) from None
+            raise ConfigError(
+                ConfigProblem(str(file), None, f"is not valid TOML ({exc})", "fix the TOML syntax")
+            ) from None
         return cls.from_dict(document)
 
     @classmethod
@@ -87,8 +99,14 @@ class Config:
         """Build a config from a dict shaped like the TOML file; report every problem at once."""
         problems = ProblemCollector()
         if not isinstance(document, Mapping):
-            raise ConfigError(ConfigProblem("config", document, "is not a mapping",
-                                            "give a dict with 'policies', 'routes' and 'default'"))
+            raise ConfigError(
+                ConfigProblem(
+                    "config",
+                    document,
+                    "is not a mapping",
+                    "give a dict with 'policies', 'routes' and 'default'",
+                )
+            )
         _check_keys(document, _TOP_KEYS, "", problems)
         policies = _policies_from(document.get("policies", {}), problems)
         routes = _routes_from(document.get("routes", []), problems)
@@ -101,8 +119,12 @@ class Config:
             raw = document.get("policies")
             named: dict[str, Any] = dict.fromkeys(raw if isinstance(raw, Mapping) else ())
             if default is not None and default not in named:
-                problems.add("default", default, "names no policy",
-                             _nearest_hint(default, sorted(named), "policy"))
+                problems.add(
+                    "default",
+                    default,
+                    "names no policy",
+                    _nearest_hint(default, sorted(named), "policy"),
+                )
             for index, route in enumerate(routes):
                 _check_route(route, index, named, problems)
             problems.raise_if_any()
@@ -117,19 +139,35 @@ def _check_route(
         problems.add(where, route, "is not a corskit.Route", "build it with corskit.Route(...)")
         return
     if not isinstance(route.path, str) or not route.path.startswith("/"):
-        problems.add(f"{where}.path", route.path, "is not a path glob",
-                     "write a glob that starts with '/', such as '/api/*'")
+        problems.add(
+            f"{where}.path",
+            route.path,
+            "is not a path glob",
+            "write a glob that starts with '/', such as '/api/*'",
+        )
     if not isinstance(route.exclude, bool):
         problems.add(f"{where}.exclude", route.exclude, "is not a boolean", "write true or false")
     if route.exclude and route.policy is not None:
-        problems.add(where, route.policy, "both excludes the path and names a policy",
-                     "keep either exclude = true or policy = '...'")
+        problems.add(
+            where,
+            route.policy,
+            "both excludes the path and names a policy",
+            "keep either exclude = true or policy = '...'",
+        )
     elif not route.exclude and route.policy is None:
-        problems.add(where, route.path, "names no policy and does not exclude the path",
-                     "add policy = '<name>' or exclude = true")
+        problems.add(
+            where,
+            route.path,
+            "names no policy and does not exclude the path",
+            "add policy = '<name>' or exclude = true",
+        )
     elif route.policy is not None and route.policy not in policies:
-        problems.add(f"{where}.policy", route.policy, "names no policy",
-                     _nearest_hint(route.policy, sorted(policies), "policy"))
+        problems.add(
+            f"{where}.policy",
+            route.policy,
+            "names no policy",
+            _nearest_hint(route.policy, sorted(policies), "policy"),
+        )
 
 
 def _nearest_hint(value: object, choices: Sequence[str], what: str) -> str:
@@ -144,14 +182,19 @@ def _check_keys(
 ) -> None:
     for key in table:
         if key not in allowed:
-            problems.add(f"{prefix}{key}", table[key], "is not a known setting",
-                         _nearest_hint(key, allowed, "setting"))
+            problems.add(
+                f"{prefix}{key}",
+                table[key],
+                "is not a known setting",
+                _nearest_hint(key, allowed, "setting"),
+            )
 
 
 def _policies_from(raw: object, problems: ProblemCollector) -> dict[str, Policy]:
     if not isinstance(raw, Mapping):
-        problems.add("policies", raw, "is not a table of named policies",
-                     "write [policies.<name>] tables")
+        problems.add(
+            "policies", raw, "is not a table of named policies", "write [policies.<name>] tables"
+        )
         return {}
     policies: dict[str, Policy] = {}
     for name, body in raw.items():
@@ -160,8 +203,12 @@ def _policies_from(raw: object, problems: ProblemCollector) -> dict[str, Policy]
             policies[name] = body
             continue
         if not isinstance(body, Mapping):
-            problems.add(f"policies.{name}", body, "is not a table of settings",
-                         "write the policy's settings under [policies.<name>]")
+            problems.add(
+                f"policies.{name}",
+                body,
+                "is not a table of settings",
+                "write the policy's settings under [policies.<name>]",
+            )
             continue
         _check_keys(body, _POLICY_KEYS, prefix, problems)
         known = {key: value for key, value in body.items() if key in _POLICY_KEYS}
@@ -191,8 +238,12 @@ def _routes_from(raw: object, problems: ProblemCollector) -> list[Route]:
             routes.append(body)
             continue
         if not isinstance(body, Mapping):
-            problems.add(f"routes[{index}]", body, "is not a table",
-                         "write path = '...' and policy = '...' under [[routes]]")
+            problems.add(
+                f"routes[{index}]",
+                body,
+                "is not a table",
+                "write path = '...' and policy = '...' under [[routes]]",
+            )
             continue
         _check_keys(body, _ROUTE_KEYS, f"routes[{index}].", problems)
         routes.append(

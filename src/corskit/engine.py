@@ -120,7 +120,9 @@ class Engine(Generic[W]):
         h = encode
         self._acao = h("access-control-allow-origin")
         self._star = h("*")
-        credentials = ((h("access-control-allow-credentials"), h("true")),) if policy.credentials else ()
+        credentials = (
+            ((h("access-control-allow-credentials"), h("true")),) if policy.credentials else ()
+        )
         # Actual responses (Fetch "CORS check" + "CORS-filtered response"): ACAC and ACEH.
         expose: tuple[tuple[W, W], ...] = ()
         if policy.exposed_headers is None:
@@ -142,7 +144,9 @@ class Engine(Generic[W]):
         self._preflight_credentials = credentials
         methods = policy.allowed_methods
         self._acam_value = (
-            None if methods is None else h(", ".join(m for m in policy.methods if isinstance(m, str)))
+            None
+            if methods is None
+            else h(", ".join(m for m in policy.methods if isinstance(m, str)))
         )
         if policy.allowed_request_headers is None:
             self._acah_value = None
@@ -167,7 +171,7 @@ class Engine(Generic[W]):
 
     # -- origin ----------------------------------------------------------------------------
 
-    def _static_verdict(self, origin: W) -> Reason | None | bool:
+    def _static_verdict(self, origin: W) -> Reason | bool | None:
         """True: allowed. A Reason: denied. None: the dynamic source must decide."""
         if origin in self._exact:
             return True
@@ -222,8 +226,9 @@ class Engine(Generic[W]):
             cached = self._cache.get(key)
             if cached is not None:
                 return cached
-        decision = self._decide_preflight(origin, method, request_headers, private_network,
-                                          source_verdict)
+        decision = self._decide_preflight(
+            origin, method, request_headers, private_network, source_verdict
+        )
         if source_verdict is None and decision.kind is not Kind.ASK_SOURCE:
             self._remember(key, decision)
         return decision

@@ -134,7 +134,9 @@ def parse_pattern(entry: object, field: str) -> tuple[ParsedPattern | None, list
     if entry != entry.strip() or not entry:
         return None, [
             ConfigProblem(
-                field, entry, "is empty or has surrounding white space",
+                field,
+                entry,
+                "is empty or has surrounding white space",
                 f"write {entry.strip()!r}" if entry.strip() else "remove the empty entry",
             )
         ]
@@ -143,8 +145,12 @@ def parse_pattern(entry: object, field: str) -> tuple[ParsedPattern | None, list
     if entry.lower() == "null":
         if entry != "null":
             return None, [
-                ConfigProblem(field, entry, "is not how browsers spell the opaque origin",
-                              "write 'null' in lower case")
+                ConfigProblem(
+                    field,
+                    entry,
+                    "is not how browsers spell the opaque origin",
+                    "write 'null' in lower case",
+                )
             ]
         return ParsedPattern("null", "null"), []
     return _parse_origin_text(entry, field)
@@ -159,7 +165,9 @@ def _parse_origin_text(entry: str, field: str) -> tuple[ParsedPattern | None, li
     if not sep:
         guess = entry.split("/", 1)[0]
         return _problem(
-            field, entry, "has no scheme, so it can never equal a browser's Origin header",
+            field,
+            entry,
+            "has no scheme, so it can never equal a browser's Origin header",
             f"did you mean 'https://{guess}'?",
         )
     scheme = scheme.lower()
@@ -182,13 +190,19 @@ def _parse_origin_text(entry: str, field: str) -> tuple[ParsedPattern | None, li
         return _parse_subdomain_pattern(scheme, host[2:], port, field, entry)
     if "*" in host:
         return _problem(
-            field, entry, "has a '*' that is not a whole leftmost label",
+            field,
+            entry,
+            "has a '*' that is not a whole leftmost label",
             "write 'scheme://*.example.com' for every subdomain, or use corskit.Regex",
         )
     canonical, problem = _canonical_host(host)
     if canonical is None:
-        return _problem(field, entry, f"has an invalid host ({problem})",
-                        "write a host name, an IPv4 address or a bracketed IPv6 address")
+        return _problem(
+            field,
+            entry,
+            f"has an invalid host ({problem})",
+            "write a host name, an IPv4 address or a bracketed IPv6 address",
+        )
     parts = OriginParts(scheme, canonical, port)
     kind = "any_port" if port == ANY_PORT else "exact"
     return ParsedPattern(kind, parts.serialize(), parts), []
@@ -200,32 +214,82 @@ def _split_host_port(
     if hostport.startswith("["):
         close = hostport.find("]")
         if close == -1:
-            return None, None, [ConfigProblem(field, entry, "has an unclosed IPv6 bracket",
-                                              "write the address as '[::1]'")]
+            return (
+                None,
+                None,
+                [
+                    ConfigProblem(
+                        field, entry, "has an unclosed IPv6 bracket", "write the address as '[::1]'"
+                    )
+                ],
+            )
         host, port_text = hostport[: close + 1], hostport[close + 1 :]
         if port_text and not port_text.startswith(":"):
-            return None, None, [ConfigProblem(field, entry, "has text after the IPv6 address",
-                                              "write 'scheme://[address]:port'")]
+            return (
+                None,
+                None,
+                [
+                    ConfigProblem(
+                        field,
+                        entry,
+                        "has text after the IPv6 address",
+                        "write 'scheme://[address]:port'",
+                    )
+                ],
+            )
         port_text = port_text[1:]
     else:
         host, _, port_text = hostport.partition(":")
         if ":" in port_text:
-            return None, None, [ConfigProblem(
-                field, entry, "has more than one ':' in its host",
-                "bracket IPv6 addresses ('http://[::1]:8000') and give one port")]
+            return (
+                None,
+                None,
+                [
+                    ConfigProblem(
+                        field,
+                        entry,
+                        "has more than one ':' in its host",
+                        "bracket IPv6 addresses ('http://[::1]:8000') and give one port",
+                    )
+                ],
+            )
     if not host:
-        return None, None, [ConfigProblem(field, entry, "has no host",
-                                          "write an origin such as 'https://app.example.com'")]
+        return (
+            None,
+            None,
+            [
+                ConfigProblem(
+                    field, entry, "has no host", "write an origin such as 'https://app.example.com'"
+                )
+            ],
+        )
     if not port_text and hostport.endswith(":"):
-        return None, None, [ConfigProblem(field, entry, "ends with ':' but names no port",
-                                          f"write {entry.rstrip(':')!r}")]
+        return (
+            None,
+            None,
+            [
+                ConfigProblem(
+                    field, entry, "ends with ':' but names no port", f"write {entry.rstrip(':')!r}"
+                )
+            ],
+        )
     if port_text == "":
         return host, None, []
     if port_text == "*":
         return host, ANY_PORT, []
     if not port_text.isascii() or not port_text.isdigit() or not 0 < int(port_text) <= 65535:
-        return None, None, [ConfigProblem(field, entry, "has an invalid port",
-                                          "write a port from 1 to 65535, or '*' for any port")]
+        return (
+            None,
+            None,
+            [
+                ConfigProblem(
+                    field,
+                    entry,
+                    "has an invalid port",
+                    "write a port from 1 to 65535, or '*' for any port",
+                )
+            ],
+        )
     port = int(port_text)
     if DEFAULT_PORTS.get(scheme) == port:
         return host, None, []  # browsers never send a default port: normalize it away
@@ -261,15 +325,24 @@ def _parse_subdomain_pattern(
     scheme: str, base: str, port: int | None, field: str, entry: str
 ) -> tuple[ParsedPattern | None, list[ConfigProblem]]:
     if "*" in base:
-        return _problem(field, entry, "has more than one '*'",
-                        "one leading '*.' already matches subdomains at any depth")
+        return _problem(
+            field,
+            entry,
+            "has more than one '*'",
+            "one leading '*.' already matches subdomains at any depth",
+        )
     canonical, problem = _canonical_host(base)
     if canonical is None or canonical.startswith("[") or _is_ipv4(canonical):
-        return _problem(field, entry, f"wildcards a base that is not a domain ({problem or 'an IP'})",
-                        "write 'scheme://*.example.com' over a registrable domain")
+        return _problem(
+            field,
+            entry,
+            f"wildcards a base that is not a domain ({problem or 'an IP'})",
+            "write 'scheme://*.example.com' over a registrable domain",
+        )
     parts = OriginParts(scheme, canonical, port)
-    return ParsedPattern("subdomains", f"{scheme}://*.{parts.serialize().split('://', 1)[1]}",
-                         parts), []
+    return ParsedPattern(
+        "subdomains", f"{scheme}://*.{parts.serialize().split('://', 1)[1]}", parts
+    ), []
 
 
 def _is_ipv4(host: str) -> bool:
@@ -294,8 +367,12 @@ def _parse_regex(pattern: str, field: str) -> tuple[ParsedPattern | None, list[C
     try:
         compiled = re.compile(pattern)
     except re.error as exc:
-        return _problem(field, pattern, f"is not a valid regular expression ({exc})",
-                        "fix the expression; it is matched in full against the origin")
+        return _problem(
+            field,
+            pattern,
+            f"is not a valid regular expression ({exc})",
+            "fix the expression; it is matched in full against the origin",
+        )
     return ParsedPattern("regex", pattern, regex=compiled), []
 
 

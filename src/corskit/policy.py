@@ -14,14 +14,21 @@ from typing import Any, Union
 
 from . import _http
 from .errors import ProblemCollector
-from .origins import OriginMatcher, ParsedPattern, Regex, is_public_suffix, parse_pattern, regex_is_broad
+from .origins import (
+    OriginMatcher,
+    ParsedPattern,
+    Regex,
+    is_public_suffix,
+    parse_pattern,
+    regex_is_broad,
+)
 
 __all__ = ["DEFAULT_METHODS", "OriginSource", "Policy"]
 
 DEFAULT_METHODS: tuple[str, ...] = ("GET", "HEAD", "POST")
 MAX_AGE_LIMIT = 86400  # Firefox's cap; anything above is refused (design rule 20)
 
-OriginSource = Callable[[str], Union[bool, Awaitable[bool]]]
+OriginSource = Callable[[str], bool | Awaitable[bool]]
 """A run-time decision on an origin the static list does not name: sync or async callable."""
 
 OriginEntry = Union[str, Regex]
@@ -98,31 +105,69 @@ class Policy:
         max_age = self.max_age
         if max_age is not None:
             if isinstance(max_age, bool) or not isinstance(max_age, int):
-                problems.add("max_age", max_age, "is not a whole number of seconds",
-                             "write seconds from 0 to 86400, or None to omit the header")
+                problems.add(
+                    "max_age",
+                    max_age,
+                    "is not a whole number of seconds",
+                    "write seconds from 0 to 86400, or None to omit the header",
+                )
             elif max_age < 0:
-                problems.add("max_age", max_age, "is negative; browsers treat it as invalid",
-                             "write 0 to disable preflight caching, or None to omit the header")
+                problems.add(
+                    "max_age",
+                    max_age,
+                    "is negative; browsers treat it as invalid",
+                    "write 0 to disable preflight caching, or None to omit the header",
+                )
             elif max_age > MAX_AGE_LIMIT:
-                problems.add("max_age", max_age, "is above 86400, more than any browser caches",
-                             "write at most 86400 (Chromium caps at 7200, Firefox at 86400)")
-        _check_status(problems, "preflight_status", self.preflight_status, 200, 299,
-                      "a preflight only succeeds with a 2xx status: write 204 or 200")
-        _check_status(problems, "preflight_deny_status", self.preflight_deny_status, 400, 599,
-                      "write a 4xx status such as 403 (never a 3xx: redirected preflights fail)")
+                problems.add(
+                    "max_age",
+                    max_age,
+                    "is above 86400, more than any browser caches",
+                    "write at most 86400 (Chromium caps at 7200, Firefox at 86400)",
+                )
+        _check_status(
+            problems,
+            "preflight_status",
+            self.preflight_status,
+            200,
+            299,
+            "a preflight only succeeds with a 2xx status: write 204 or 200",
+        )
+        _check_status(
+            problems,
+            "preflight_deny_status",
+            self.preflight_deny_status,
+            400,
+            599,
+            "write a 4xx status such as 403 (never a 3xx: redirected preflights fail)",
+        )
         if self.deny_status is not None:
-            _check_status(problems, "deny_status", self.deny_status, 400, 599,
-                          "write a 4xx status such as 403, or None to let denied requests through")
+            _check_status(
+                problems,
+                "deny_status",
+                self.deny_status,
+                400,
+                599,
+                "write a 4xx status such as 403, or None to let denied requests through",
+            )
         if self.origin_source is not None and not callable(self.origin_source):
-            problems.add("origin_source", self.origin_source, "is not callable",
-                         "pass a function (origin: str) -> bool, sync or async")
+            problems.add(
+                "origin_source",
+                self.origin_source,
+                "is not callable",
+                "pass a function (origin: str) -> bool, sync or async",
+            )
 
     def _validate_origins(self, problems: ProblemCollector) -> list[ParsedPattern]:
         entries = self.origins
         assert isinstance(entries, tuple)
         if not entries and self.origin_source is None:
-            problems.add("origins", list(entries), "is empty and no origin_source is given",
-                         "list the origins allowed, e.g. ['https://app.example.com']")
+            problems.add(
+                "origins",
+                list(entries),
+                "is empty and no origin_source is given",
+                "list the origins allowed, e.g. ['https://app.example.com']",
+            )
         patterns: list[ParsedPattern] = []
         for index, entry in enumerate(entries):
             where = f"origins[{index}]"
@@ -134,18 +179,33 @@ class Policy:
             self._check_breadth(pattern, entry, where, problems)
         if any(p.kind == "any" for p in patterns):
             if len(entries) > 1:
-                problems.add("origins", list(entries), "mixes '*' with other origins",
-                             "use ['*'] alone for any origin, or list the origins without '*'")
+                problems.add(
+                    "origins",
+                    list(entries),
+                    "mixes '*' with other origins",
+                    "use ['*'] alone for any origin, or list the origins without '*'",
+                )
             if self.credentials is True:
-                problems.add("origins", "*", "allows any origin together with credentials",
-                             "list the trusted origins explicitly, or set credentials=False")
+                problems.add(
+                    "origins",
+                    "*",
+                    "allows any origin together with credentials",
+                    "list the trusted origins explicitly, or set credentials=False",
+                )
             if self.private_network is True:
-                problems.add("private_network", True, "is enabled for any origin ('*')",
-                             "list the trusted origins explicitly to open the private network")
+                problems.add(
+                    "private_network",
+                    True,
+                    "is enabled for any origin ('*')",
+                    "list the trusted origins explicitly to open the private network",
+                )
             if self.origin_source is not None:
-                problems.add("origin_source", self.origin_source,
-                             "can never be consulted because origins is '*'",
-                             "remove origin_source, or list origins explicitly")
+                problems.add(
+                    "origin_source",
+                    self.origin_source,
+                    "can never be consulted because origins is '*'",
+                    "remove origin_source, or list origins explicitly",
+                )
         return patterns
 
     def _check_breadth(
@@ -157,7 +217,8 @@ class Policy:
             and not self.dangerously_allow_insecure_origins
         ):
             problems.add(
-                where, entry,
+                where,
+                entry,
                 "is a plain-http origin trusted with credentials: anyone on the network can "
                 "forge or read it",
                 "use https, or set dangerously_allow_insecure_origins=True if you must",
@@ -169,15 +230,21 @@ class Policy:
             and not self.dangerously_allow_public_suffix_wildcards
         ):
             problems.add(
-                where, entry,
+                where,
+                entry,
                 f"wildcards over the public suffix '{pattern.parts.host}', so any site "
                 "registered there would be allowed",
                 "wildcard your own domain ('https://*.example.com') or set "
                 "dangerously_allow_public_suffix_wildcards=True",
             )
-        if pattern.kind == "regex" and regex_is_broad(pattern) and not self.dangerously_allow_broad_regex:
+        if (
+            pattern.kind == "regex"
+            and regex_is_broad(pattern)
+            and not self.dangerously_allow_broad_regex
+        ):
             problems.add(
-                where, pattern.text,
+                where,
+                pattern.text,
                 "matches origins on arbitrary hosts (it admits 'https://attacker.invalid')",
                 "anchor the host with an escaped domain, e.g. r'https://[a-z0-9-]+\\.example\\.com',"
                 " or set dangerously_allow_broad_regex=True",
@@ -188,19 +255,31 @@ class Policy:
         assert isinstance(methods, tuple)
         if "*" in methods:
             if len(methods) > 1:
-                problems.add("methods", list(methods), "mixes '*' with method names",
-                             "use '*' alone for any method, or list the methods")
+                problems.add(
+                    "methods",
+                    list(methods),
+                    "mixes '*' with method names",
+                    "use '*' alone for any method, or list the methods",
+                )
             return None
         normalized: list[str] = []
         for index, method in enumerate(methods):
             where = f"methods[{index}]"
             if not isinstance(method, str) or not _http.is_token(method):
-                problems.add(where, method, "is not a method name (an HTTP token)",
-                             "write a method such as 'PUT'")
+                problems.add(
+                    where,
+                    method,
+                    "is not a method name (an HTTP token)",
+                    "write a method such as 'PUT'",
+                )
                 continue
             if method.upper() in _http.FORBIDDEN_METHODS:
-                problems.add(where, method, "is a forbidden method that browsers never send",
-                             f"remove {method!r}")
+                problems.add(
+                    where,
+                    method,
+                    "is a forbidden method that browsers never send",
+                    f"remove {method!r}",
+                )
                 continue
             # Fetch "normalize a method": browsers upper-case these six, so 'delete' is 'DELETE'.
             upper = method.upper()
@@ -219,12 +298,20 @@ class Policy:
                 wildcard = True
                 continue
             if not isinstance(name, str) or not _http.is_token(name):
-                problems.add(where, name, "is not a header name (an HTTP token)",
-                             "write a header name such as 'Content-Type'")
+                problems.add(
+                    where,
+                    name,
+                    "is not a header name (an HTTP token)",
+                    "write a header name such as 'Content-Type'",
+                )
                 continue
             if _http.is_forbidden_request_header(name):
-                problems.add(where, name, "is a forbidden request header that scripts cannot set",
-                             f"remove {name!r}; the browser manages it itself")
+                problems.add(
+                    where,
+                    name,
+                    "is a forbidden request header that scripts cannot set",
+                    f"remove {name!r}; the browser manages it itself",
+                )
                 continue
             allowed.add(name.lower())
         return None if wildcard else frozenset(allowed)
@@ -234,23 +321,38 @@ class Policy:
         assert isinstance(names, tuple)
         if "*" in names:
             if len(names) > 1:
-                problems.add("expose_headers", list(names), "mixes '*' with header names",
-                             "use '*' alone to expose every header, or list the headers")
+                problems.add(
+                    "expose_headers",
+                    list(names),
+                    "mixes '*' with header names",
+                    "use '*' alone to expose every header, or list the headers",
+                )
             if self.credentials is True:
-                problems.add("expose_headers", "*",
-                             "is read literally by browsers when credentials are allowed",
-                             "list the response headers to expose by name")
+                problems.add(
+                    "expose_headers",
+                    "*",
+                    "is read literally by browsers when credentials are allowed",
+                    "list the response headers to expose by name",
+                )
             return None
         exposed: list[str] = []
         for index, name in enumerate(names):
             where = f"expose_headers[{index}]"
             if not isinstance(name, str) or not _http.is_token(name):
-                problems.add(where, name, "is not a header name (an HTTP token)",
-                             "write a header name such as 'X-Request-Id'")
+                problems.add(
+                    where,
+                    name,
+                    "is not a header name (an HTTP token)",
+                    "write a header name such as 'X-Request-Id'",
+                )
                 continue
             if name.lower() in _http.FORBIDDEN_RESPONSE_HEADERS:
-                problems.add(where, name, "can never be exposed to scripts",
-                             f"remove {name!r}; browsers hide it whatever the server says")
+                problems.add(
+                    where,
+                    name,
+                    "can never be exposed to scripts",
+                    f"remove {name!r}; browsers hide it whatever the server says",
+                )
                 continue
             if name.lower() in _http.SAFELISTED_RESPONSE_HEADERS:
                 continue  # always readable; exposing it is a no-op (lint says so)

@@ -12,7 +12,7 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
-from ._compile import PolicyOrConfig, as_config, compile_router
+from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
 from ._vary import HeaderMerger
 from .engine import Decision, Engine, Kind
 from .errors import ConfigError, ConfigProblem
@@ -42,7 +42,12 @@ def _status_line(status: int) -> str:
 
 
 class CORSMiddleware:
-    """WSGI middleware applying a :class:`corskit.Policy` or :class:`corskit.Config`."""
+    """WSGI middleware applying a :class:`corskit.Policy` or :class:`corskit.Config`.
+
+    ``on_denial`` receives a :class:`corskit.DenialEvent` per denial. ``resolve_policy(environ)``
+    lets a framework integration pick the policy per route: a policy name, ``False`` for no
+    CORS, or ``None`` to fall back to the path routes.
+    """
 
     def __init__(
         self,
@@ -50,24 +55,31 @@ class CORSMiddleware:
         policy: PolicyOrConfig | None = None,
         *,
         on_denial: DenialHook | None = None,
+        resolve_policy: PolicyResolver | None = None,
         **policy_options: Any,
     ) -> None:
         self.app = app
         self.config = as_config(policy, policy_options)
         for name, compiled in self.config.policies.items():
             if compiled.origin_source_is_async:
-                raise ConfigError(ConfigProblem(
-                    f"policies.{name}.origin_source", compiled.origin_source,
-                    "is async, and a WSGI server cannot await it",
-                    "give a synchronous callable (or the sync face of a store)"))
-        self._router = compile_router(self.config, str)
-        self._static = self._router.is_static
+                raise ConfigError(
+                    ConfigProblem(
+                        f"policies.{name}.origin_source",
+                        compiled.origin_source,
+                        "is async, and a WSGI server cannot await it",
+                        "give a synchronous callable (or the sync face of a store)",
+                    )
+                )
+        self._compiled = CompiledConfig(self.config, str)
+        self._router = self._compiled.router
+        self._resolve = resolve_policy
+        self._static = self._router.is_static and resolve_policy is None
         self._default = self._router.default
         self._merge = HeaderMerger(_identity).merge
         self._on_denial = on_denial
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        engine = self._default if self._static else self._router.resolve(_router_path(environ))
+        engine = self._default if self._static else self._engine_for(environ)
         if engine is None:
             return self.app(environ, start_response)
         origin: str | None = environ.get("HTTP_ORIGIN")
@@ -87,6 +99,10 @@ class CORSMiddleware:
             return _respond(start_response, decision.status, self._merge((), ()))
         # Fetch: a denied actual request still reaches the app; the browser hides the answer.
         return self.app(environ, self._with_cors(start_response, ()))
+
+    def _engine_for(self, environ: Environ) -> Engine[str] | None:
+        chosen = self._resolve(environ) if self._resolve is not None else None
+        return self._compiled.engine_for(_router_path(environ), chosen)
 
     def _with_cors(
         self, start_response: StartResponse, cors: tuple[tuple[str, str], ...]
