@@ -60,7 +60,9 @@ class CompiledConfig(Generic[W]):
     __slots__ = ("engines", "router")
 
     def __init__(self, config: Config, wire: type[W]) -> None:
-        self.engines = {name: Engine(policy, wire) for name, policy in config.policies.items()}
+        self.engines: dict[str, Engine[W]] = {
+            name: Engine(policy, wire) for name, policy in config.policies.items()
+        }
         routes = [
             (
                 route.path,

@@ -9,16 +9,12 @@ from __future__ import annotations
 import re
 
 # RFC 9110 section 5.6.2: token = 1*tchar. Methods and field names are tokens.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_TOKEN_BYTES = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+TOKEN_PATTERN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"  # noqa: S105 - not a password
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 def is_token(value: str) -> bool:
     return _TOKEN.fullmatch(value) is not None
-
-
-def is_token_bytes(value: bytes) -> bool:
-    return _TOKEN_BYTES.fullmatch(value) is not None
 
 
 # Fetch "forbidden method": a browser never sends these; configuring them is a mistake.

@@ -18,6 +18,14 @@ class HeaderMerger(Generic[W]):
 
     __slots__ = ("_acao", "_also_origin", "_comma", "_origin", "_star", "_vary", "_vary_origin")
 
+    _vary: W
+    _acao: W
+    _origin: W
+    _star: W
+    _comma: W
+    _also_origin: W
+    _vary_origin: tuple[W, W]
+
     def __init__(self, encode: Callable[[str], W]) -> None:
         self._vary = encode("vary")
         self._acao = encode("access-control-allow-origin")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from . import _http
 from .policy import Policy
@@ -51,6 +51,23 @@ class Kind(Enum):
     ASK_SOURCE = "ask_source"  # static patterns missed; the policy's origin_source decides
 
 
+def _latin1_encode(text: str) -> bytes:
+    return text.encode("latin-1")
+
+
+def _latin1_decode(value: bytes) -> str:
+    return value.decode("latin-1")
+
+
+def _same(text: str) -> str:
+    return text
+
+
+def wire_encoder(wire: type[W]) -> Callable[[str], W]:
+    """str -> the adapter's string type: latin-1 bytes for ASGI, str itself for WSGI."""
+    return cast("Callable[[str], W]", _latin1_encode if wire is bytes else _same)
+
+
 class Decision(Generic[W]):
     """What the adapter must do. Immutable by convention: ``headers`` is a tuple.
 
@@ -60,6 +77,8 @@ class Decision(Generic[W]):
     """
 
     __slots__ = ("headers", "kind", "reason", "status")
+
+    headers: tuple[tuple[W, W], ...]
 
     def __init__(
         self,
@@ -74,100 +93,114 @@ class Decision(Generic[W]):
         self.reason = reason
 
     def __repr__(self) -> str:
-        return f"Decision({self.kind.name}, status={self.status}, reason={self.reason}, {self.headers!r})"
+        return (
+            f"Decision({self.kind.name}, status={self.status}, reason={self.reason}, "
+            f"{self.headers!r})"
+        )
 
 
 class Engine(Generic[W]):
     """One policy compiled for one string type. Build once; call per request."""
 
+    _exact: frozenset[W]
+    _methods: frozenset[W] | None
+    _headers: frozenset[W] | None
+    _token: Callable[[W], object]
+    _comma: W
+    _ows: W
+    _true: W
+    _authorization: W
+    _star_authorization: W
+    _acao: W
+    _acam: W
+    _acah: W
+    _star: W
+    _acam_value: W | None
+    _acah_value: W | None
+    _actual_rest: tuple[tuple[W, W], ...]
+    _actual_any: Decision[W]
+    _actual_denied: dict[Reason, Decision[W]]
+    _preflight_credentials: tuple[tuple[W, W], ...]
+    _preflight_vary: tuple[W, W]
+    _preflight_tail: tuple[tuple[W, W], ...]
+    _preflight_denied: dict[Reason, Decision[W]]
+    _acapn: tuple[W, W]
+    _ask_source: Decision[W]
+
     def __init__(self, policy: Policy, wire: type[W]) -> None:
         self.policy = policy
-        encode: Callable[[str], W] = (
-            (lambda s: s.encode("latin-1")) if wire is bytes else (lambda s: s)  # type: ignore[assignment,return-value]
-        )
-        self._encode = encode
-        self._decode: Callable[[W], str] = (
-            (lambda v: v.decode("latin-1")) if wire is bytes else (lambda v: v)  # type: ignore[assignment,union-attr,return-value]
+        encode = wire_encoder(wire)
+        self._decode: Callable[[W], str] = cast(
+            "Callable[[W], str]", _latin1_decode if wire is bytes else _same
         )
         matcher = policy.matcher
-        self._exact = matcher.exact_bytes if wire is bytes else matcher.exact
+        self._exact = cast("frozenset[W]", matcher.exact_bytes if wire is bytes else matcher.exact)
         self._any = matcher.allow_any
         self._slow_match = matcher.needs_parse
         self._matches_parsed = matcher.matches_parsed
         self._has_source = policy.origin_source is not None
         self._credentials = policy.credentials
-        self._methods = (
-            None
-            if policy.allowed_methods is None
-            else frozenset(encode(m) for m in policy.allowed_methods | _http.SAFELISTED_METHODS)
-        )
-        self._headers = (
-            None
-            if policy.allowed_request_headers is None
-            else frozenset(encode(h) for h in policy.allowed_request_headers)
-        )
-        self._token = re.compile(
-            encode(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token
-        ).fullmatch
+        self._methods = None
+        if policy.allowed_methods is not None:
+            allowed = policy.allowed_methods | _http.SAFELISTED_METHODS
+            self._methods = frozenset(encode(m) for m in allowed)
+        self._headers = None
+        if policy.allowed_request_headers is not None:
+            self._headers = frozenset(encode(h) for h in policy.allowed_request_headers)
+        self._token = re.compile(encode(_http.TOKEN_PATTERN)).fullmatch
         self._comma = encode(",")
         self._ows = encode(" \t")
         self._true = encode("true")
         self._authorization = encode(_http.NON_WILDCARD_REQUEST_HEADER)
         self._cache: dict[tuple[W | None, ...], Decision[W]] = {}
-        self._build_constants(policy, encode)
+        self._build_actual_constants(policy, encode)
+        self._build_preflight_constants(policy, encode)
 
-    def _build_constants(self, policy: Policy, encode: Callable[[str], W]) -> None:
-        h = encode
+    def _build_actual_constants(self, policy: Policy, h: Callable[[str], W]) -> None:
         self._acao = h("access-control-allow-origin")
         self._star = h("*")
-        credentials = (
-            ((h("access-control-allow-credentials"), h("true")),) if policy.credentials else ()
-        )
+        self._preflight_credentials = ()
+        if policy.credentials:
+            self._preflight_credentials = ((h("access-control-allow-credentials"), h("true")),)
         # Actual responses (Fetch "CORS check" + "CORS-filtered response"): ACAC and ACEH.
         expose: tuple[tuple[W, W], ...] = ()
         if policy.exposed_headers is None:
             expose = ((h("access-control-expose-headers"), h("*")),)
         elif policy.exposed_headers:
             expose = ((h("access-control-expose-headers"), h(", ".join(policy.exposed_headers))),)
-        self._actual_rest = credentials + expose
-        if self._any:
-            self._actual_any: Decision[W] = Decision(
-                Kind.ACTUAL_OK, ((self._acao, self._star), *self._actual_rest)
-            )
+        self._actual_rest = self._preflight_credentials + expose
+        self._actual_any = Decision(Kind.ACTUAL_OK, ((self._acao, self._star),) + self._actual_rest)
         self._actual_denied = {
-            reason: Decision[W](Kind.ACTUAL_DENIED, (), policy.deny_status, reason)
+            reason: Decision(Kind.ACTUAL_DENIED, (), policy.deny_status, reason)
             for reason in Reason
         }
+        self._ask_source = Decision(Kind.ASK_SOURCE)
+
+    def _build_preflight_constants(self, policy: Policy, h: Callable[[str], W]) -> None:
         # Preflight answers (Fetch "CORS-preflight fetch").
         self._acam = h("access-control-allow-methods")
         self._acah = h("access-control-allow-headers")
-        self._preflight_credentials = credentials
-        methods = policy.allowed_methods
-        self._acam_value = (
-            None
-            if methods is None
-            else h(", ".join(m for m in policy.methods if isinstance(m, str)))
-        )
-        if policy.allowed_request_headers is None:
-            self._acah_value = None
-        else:
-            self._acah_value = h(", ".join(h_ for h_ in policy.request_headers if h_ != "*"))
+        self._acam_value = None
+        if policy.allowed_methods is not None:
+            self._acam_value = h(", ".join(str(m) for m in policy.methods))
+        self._acah_value = None
+        if policy.allowed_request_headers is not None:
+            self._acah_value = h(", ".join(str(n) for n in policy.request_headers if n != "*"))
         self._star_authorization = h("*, authorization")
         vary = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
         if policy.private_network:
             vary += ", Access-Control-Request-Private-Network"
         self._preflight_vary = (h("vary"), h(vary))
-        self._preflight_tail: tuple[tuple[W, W], ...] = ()
+        self._preflight_tail = ()
         if policy.max_age is not None:
             self._preflight_tail = ((h("access-control-max-age"), h(str(policy.max_age))),)
         self._acapn = (h("access-control-allow-private-network"), h("true"))
         self._preflight_denied = {
-            reason: Decision[W](
+            reason: Decision(
                 Kind.PREFLIGHT_DENIED, (self._preflight_vary,), policy.preflight_deny_status, reason
             )
             for reason in Reason
         }
-        self._ask_source: Decision[W] = Decision(Kind.ASK_SOURCE)
 
     # -- origin ----------------------------------------------------------------------------
 
@@ -199,7 +232,9 @@ class Engine(Generic[W]):
             verdict = _from_source(source_verdict)
         if verdict is True:
             # Fetch "CORS check" step 3: the value must equal the request's origin, byte for byte.
-            decision = Decision(Kind.ACTUAL_OK, ((self._acao, origin), *self._actual_rest))
+            decision: Decision[W] = Decision(
+                Kind.ACTUAL_OK, ((self._acao, origin),) + self._actual_rest
+            )
         else:
             assert isinstance(verdict, Reason)
             decision = self._actual_denied[verdict]
@@ -258,7 +293,8 @@ class Engine(Generic[W]):
                 assert isinstance(verdict, Reason)
                 return self._preflight_denied[verdict]
             allow_origin = origin
-        headers: list[tuple[W, W]] = [(self._acao, allow_origin), *self._preflight_credentials]
+        headers: list[tuple[W, W]] = [(self._acao, allow_origin)]
+        headers.extend(self._preflight_credentials)
 
         # Then the method: a token, matched case-sensitively (Fetch "methods").
         if self._token(method) is None:

@@ -61,7 +61,7 @@ DenialHook = Callable[[DenialEvent], None]
 
 
 def report(hook: DenialHook | None, event: DenialEvent) -> None:
-    """Send a denial to the debug log and to the user's hook; a failing hook never breaks a request."""
+    """Send a denial to the debug log and the user's hook; a failing hook breaks nothing."""
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug("%s", event.describe())
     if hook is not None:

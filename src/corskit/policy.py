@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from . import _http
 from .errors import ProblemCollector
@@ -31,7 +31,7 @@ MAX_AGE_LIMIT = 86400  # Firefox's cap; anything above is refused (design rule 2
 OriginSource = Callable[[str], bool | Awaitable[bool]]
 """A run-time decision on an origin the static list does not name: sync or async callable."""
 
-OriginEntry = Union[str, Regex]
+OriginEntry = str | Regex
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,15 @@ _EXPLANATIONS: dict[Reason, str] = {
     Reason.ORIGIN_MALFORMED: "the Origin header is not a serialized origin (scheme://host[:port])",
     Reason.ORIGIN_REPEATED: "the request carried more than one Origin header; browsers send one",
     Reason.ORIGIN_SOURCE_FAILED: "the dynamic origin source failed, so the origin was refused",
-    Reason.METHOD_NOT_ALLOWED: "Access-Control-Request-Method names a method the policy does not allow",
-    Reason.METHOD_MALFORMED: "Access-Control-Request-Method is missing, repeated or not a method token",
-    Reason.HEADER_NOT_ALLOWED: "Access-Control-Request-Headers names a header the policy does not allow",
+    Reason.METHOD_NOT_ALLOWED: (
+        "Access-Control-Request-Method names a method the policy does not allow"
+    ),
+    Reason.METHOD_MALFORMED: (
+        "Access-Control-Request-Method is missing, repeated or not a method token"
+    ),
+    Reason.HEADER_NOT_ALLOWED: (
+        "Access-Control-Request-Headers names a header the policy does not allow"
+    ),
     Reason.HEADERS_MALFORMED: "Access-Control-Request-Headers is not a list of header names",
     Reason.HEADERS_TOO_MANY: "Access-Control-Request-Headers is longer than corskit will read",
     Reason.PRIVATE_NETWORK_NOT_ALLOWED: (
