@@ -1,0 +1,190 @@
+"""Config: named policies, ordered routes, a default; from Python, a dict or a TOML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import corskit
+from corskit._compile import CompiledConfig
+
+CONTRACT_TOML = """
+default = "app"
+
+[policies.app]
+origins = ["https://app.example.com"]
+methods = ["GET", "POST", "PUT", "DELETE"]
+request_headers = ["Content-Type", "Authorization"]
+credentials = true
+max_age = 1800
+
+[policies.public]
+origins = ["*"]
+methods = ["GET"]
+
+[[routes]]
+path = "/public/*"
+policy = "public"
+
+[[routes]]
+path = "/admin/*"
+exclude = true
+"""
+
+
+@pytest.fixture
+def contract_config(tmp_path: Path) -> corskit.Config:
+    file = tmp_path / "cors.toml"
+    file.write_text(CONTRACT_TOML)
+    return corskit.Config.load(file)
+
+
+def policy_name(config: corskit.Config, path: str) -> str | None:
+    engine = CompiledConfig(config, str).router.resolve(path)
+    if engine is None:
+        return None
+    return next(name for name, policy in config.policies.items() if policy is engine.policy)
+
+
+def test_contract_toml_loads(contract_config: corskit.Config) -> None:
+    assert set(contract_config.policies) == {"app", "public"}
+    assert contract_config.policies["app"].credentials is True
+    assert contract_config.policies["app"].max_age == 1800
+    assert contract_config.default == "app"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/public/status", "public"),
+        ("/public/a/b", "public"),
+        ("/admin/users", None),  # excluded: same-origin only
+        ("/api/items", "app"),  # default
+        ("/", "app"),
+        ("/Public/status", "app"),  # case-sensitive, like the routers
+        ("/public", "app"),  # a glob for '/public/*' does not cover '/public'
+    ],
+)
+def test_routes_first_match_wins_else_default(
+    contract_config: corskit.Config, path: str, expected: str | None
+) -> None:
+    assert policy_name(contract_config, path) == expected
+
+
+def test_first_matching_route_wins_in_declared_order() -> None:
+    config = corskit.Config.from_dict(
+        {
+            "policies": {"a": {"origins": ["https://a.example.com"]}, "b": {"origins": ["*"]}},
+            "routes": [
+                {"path": "/api/private/*", "policy": "a"},
+                {"path": "/api/*", "policy": "b"},
+            ],
+        }
+    )
+    assert policy_name(config, "/api/private/x") == "a"
+    assert policy_name(config, "/api/other") == "b"
+    assert policy_name(config, "/elsewhere") is None  # no default: no CORS there
+
+
+def test_python_objects_and_dict_give_the_same_shape() -> None:
+    config = corskit.Config(
+        policies={"app": corskit.Policy(origins=["https://app.example.com"])},
+        routes=[corskit.Route("/admin/*", exclude=True)],
+        default="app",
+    )
+    assert policy_name(config, "/admin/x") is None
+    assert policy_name(config, "/x") == "app"
+
+
+def test_regex_origin_from_a_file() -> None:
+    config = corskit.Config.from_dict(
+        {"policies": {"p": {"origins": [{"regex": r"https://[a-z]+\.example\.com"}]}}}
+    )
+    assert config.policies["p"].matcher.matches_parsed("https://abc.example.com")
+
+
+def test_unknown_keys_are_errors_that_suggest_the_nearest() -> None:
+    with pytest.raises(corskit.ConfigError) as error:
+        corskit.Config.from_dict(
+            {
+                "defualt": "app",
+                "policies": {"app": {"origin": ["https://a.example.com"], "max_agee": 5}},
+                "routes": [{"paht": "/x", "policy": "app"}],
+            }
+        )
+    text = str(error.value)
+    assert "defualt: 'app' is not a known setting; did you mean 'default'?" in text
+    assert "policies.app.origin" in text and "did you mean 'origins'?" in text
+    assert "policies.app.max_agee" in text and "did you mean 'max_age'?" in text
+    assert "routes[0].paht" in text and "did you mean 'path'?" in text
+
+
+def test_policy_errors_carry_the_full_path_and_are_all_collected() -> None:
+    with pytest.raises(corskit.ConfigError) as error:
+        corskit.Config.from_dict(
+            {
+                "default": "ap",
+                "policies": {
+                    "app": {"origins": ["https://a.example.com/"], "credentials": True},
+                    "public": {"origins": ["*"], "credentials": True},
+                },
+                "routes": [{"path": "/x/*", "policy": "nope"}],
+            }
+        )
+    fields = [p.field for p in error.value.errors]
+    assert "policies.app.origins[0]" in fields
+    assert "policies.public.origins" in fields
+    assert "default" in fields
+    assert "routes[0].policy" in fields
+
+
+@pytest.mark.parametrize(
+    ("route", "message"),
+    [
+        ({"path": "x/*", "policy": "app"}, "starts with '/'"),
+        ({"path": "/x", "policy": "app", "exclude": True}, "both excludes"),
+        ({"path": "/x"}, "names no policy"),
+        ({"path": "/x", "policy": "apps"}, "did you mean 'app'?"),
+    ],
+)
+def test_invalid_routes_are_refused(route: dict[str, object], message: str) -> None:
+    with pytest.raises(corskit.ConfigError, match=message):
+        corskit.Config.from_dict(
+            {"policies": {"app": {"origins": ["https://a.example.com"]}}, "routes": [route]}
+        )
+
+
+def test_missing_and_invalid_toml_files_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(corskit.ConfigError, match="does not exist"):
+        corskit.Config.load(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("default = \n")
+    with pytest.raises(corskit.ConfigError, match="not valid TOML"):
+        corskit.Config.load(bad)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        [],
+        {"policies": []},
+        {"policies": {"a": 5}},
+        {"routes": {}},
+        {"routes": [5]},
+        {"default": 5},
+    ],
+)
+def test_wrongly_shaped_documents_are_config_errors(document: object) -> None:
+    with pytest.raises(corskit.ConfigError):
+        corskit.Config.from_dict(document)  # type: ignore[arg-type]
+
+
+def test_config_rejects_non_policy_objects() -> None:
+    with pytest.raises(corskit.ConfigError, match="not a corskit.Policy"):
+        corskit.Config(policies={"a": {"origins": ["*"]}})  # type: ignore[dict-item]
+
+
+def test_example_config_is_valid() -> None:
+    config = corskit.Config.load(Path(__file__).parent.parent / "examples" / "cors.toml")
+    assert config.default == "app"

@@ -1,0 +1,218 @@
+"""Policy validation: dangerous or meaningless settings are refused at construction.
+
+Every refusal names the field and the value and says what to write instead; all problems
+are reported together (design rule 23).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+import corskit
+
+
+def problems(**options: object) -> list[corskit.ConfigProblem]:
+    with pytest.raises(corskit.ConfigError) as error:
+        corskit.Policy(**options)  # type: ignore[arg-type]
+    return error.value.errors
+
+
+def fields_of(**options: object) -> list[str]:
+    return [p.field for p in problems(**options)]
+
+
+def test_contract_example_policy_is_valid() -> None:
+    policy = corskit.Policy(
+        origins=["https://app.example.com", "https://*.example.com", "http://localhost:*"],
+        methods=["GET", "POST", "PUT"],
+        request_headers=["Content-Type", "Authorization"],
+        expose_headers=["X-Request-Id"],
+        credentials=False,
+        max_age=600,
+        private_network=False,
+    )
+    assert policy.max_age == 600
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    policy = corskit.Policy(origins=["https://app.example.com"])
+    assert policy.methods == ("GET", "HEAD", "POST")
+    assert policy.request_headers == ()
+    assert policy.expose_headers == ()
+    assert policy.credentials is False
+    assert policy.private_network is False
+    assert policy.max_age is None
+    assert policy.preflight_status == 204
+    assert policy.preflight_deny_status == 403
+    assert policy.deny_status is None
+
+
+def test_policy_is_frozen() -> None:
+    policy = corskit.Policy(origins=["https://app.example.com"])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy.credentials = True  # type: ignore[misc]
+
+
+def test_any_origin_with_credentials_is_refused() -> None:
+    found = problems(origins=["*"], credentials=True)
+    assert [p.field for p in found] == ["origins"]
+    assert "credentials" in found[0].reason
+    assert "list the trusted origins" in found[0].fix
+
+
+def test_any_origin_mixed_with_others_is_refused() -> None:
+    assert fields_of(origins=["*", "https://app.example.com"]) == ["origins"]
+
+
+def test_empty_origins_without_a_source_is_refused() -> None:
+    assert fields_of(origins=[]) == ["origins"]
+    assert corskit.Policy(origins=[], origin_source=lambda origin: False)
+
+
+def test_expose_all_with_credentials_is_refused() -> None:
+    assert fields_of(origins=["https://a.example.com"], credentials=True, expose_headers="*") == [
+        "expose_headers"
+    ]
+
+
+@pytest.mark.parametrize("max_age", [-1, 86401, 10**9, 1.5, "600", True])
+def test_invalid_max_age_is_refused(max_age: object) -> None:
+    assert fields_of(origins=["https://a.example.com"], max_age=max_age) == ["max_age"]
+
+
+@pytest.mark.parametrize("max_age", [None, 0, 5, 7200, 86400])
+def test_valid_max_age_is_accepted(max_age: int | None) -> None:
+    assert corskit.Policy(origins=["https://a.example.com"], max_age=max_age).max_age == max_age
+
+
+@pytest.mark.parametrize("method", ["CONNECT", "TRACE", "TRACK", "trace"])
+def test_forbidden_methods_are_refused(method: str) -> None:
+    found = problems(origins=["https://a.example.com"], methods=["GET", method])
+    assert [p.field for p in found] == ["methods[1]"]
+    assert "forbidden" in found[0].reason
+
+
+@pytest.mark.parametrize("method", ["PU T", "", "GET,POST", "P\u00dcT", 7])
+def test_methods_must_be_tokens(method: object) -> None:
+    assert fields_of(origins=["https://a.example.com"], methods=[method]) == ["methods[0]"]
+
+
+def test_standard_methods_are_normalized_like_browsers_do_but_patch_is_not() -> None:
+    policy = corskit.Policy(origins=["https://a.example.com"], methods=["delete", "put", "patch"])
+    assert policy.methods == ("DELETE", "PUT", "patch")
+
+
+@pytest.mark.parametrize(
+    "header", ["Cookie", "Host", "Origin", "Sec-Fetch-Mode", "Proxy-Authorization", "Content-Length"]
+)
+def test_forbidden_request_headers_are_refused(header: str) -> None:
+    found = problems(origins=["https://a.example.com"], request_headers=[header])
+    assert found[0].field == "request_headers[0]"
+    assert "forbidden" in found[0].reason
+
+
+@pytest.mark.parametrize("header", ["X Bad", "", "X-Bad:", "X-\u00e9"])
+def test_request_and_expose_headers_must_be_field_names(header: str) -> None:
+    assert fields_of(origins=["https://a.example.com"], request_headers=[header]) == [
+        "request_headers[0]"
+    ]
+    assert fields_of(origins=["https://a.example.com"], expose_headers=[header]) == [
+        "expose_headers[0]"
+    ]
+
+
+@pytest.mark.parametrize("header", ["Set-Cookie", "set-cookie2"])
+def test_set_cookie_cannot_be_exposed(header: str) -> None:
+    assert fields_of(origins=["https://a.example.com"], expose_headers=[header]) == [
+        "expose_headers[0]"
+    ]
+
+
+def test_safelisted_response_headers_need_no_exposing() -> None:
+    policy = corskit.Policy(origins=["https://a.example.com"], expose_headers=["Content-Type", "X-Id"])
+    assert policy.exposed_headers == ("X-Id",)
+
+
+def test_private_network_with_any_origin_is_refused() -> None:
+    assert fields_of(origins=["*"], private_network=True) == ["private_network"]
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["http://app.example.com", "http://*.example.com", "http://10.0.0.5:8080"],
+)
+def test_insecure_origins_with_credentials_are_refused(origin: str) -> None:
+    found = problems(origins=[origin], credentials=True)
+    assert found[0].field == "origins[0]"
+    assert "dangerously_allow_insecure_origins" in found[0].fix
+    assert corskit.Policy(origins=[origin], credentials=True, dangerously_allow_insecure_origins=True)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://localhost:3000",
+        "http://localhost:*",
+        "http://127.0.0.1:8000",
+        "http://[::1]:8000",
+        "http://*.localhost",
+        "https://app.example.com",
+    ],
+)
+def test_loopback_and_https_origins_are_fine_with_credentials(origin: str) -> None:
+    assert corskit.Policy(origins=[origin], credentials=True)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("preflight_status", 301),
+        ("preflight_status", 403),
+        ("preflight_deny_status", 204),
+        ("preflight_deny_status", 302),
+        ("deny_status", 200),
+        ("credentials", "yes"),
+        ("private_network", 1),
+        ("origin_source", "not callable"),
+    ],
+)
+def test_invalid_scalar_settings_are_refused(option: str, value: object) -> None:
+    assert option in fields_of(origins=["https://a.example.com"], **{option: value})
+
+
+def test_all_problems_are_reported_together() -> None:
+    found = problems(
+        origins=["*", "https://app.example.com/"],
+        credentials=True,
+        methods=["TRACE"],
+        request_headers=["Cookie"],
+        expose_headers="*",
+        max_age=-5,
+    )
+    fields = {p.field for p in found}
+    assert {"origins", "origins[1]", "methods[0]", "request_headers[0]", "expose_headers", "max_age"} <= fields
+    message = str(corskit.ConfigError(found))
+    assert message.startswith(f"{len(found)} problems")
+
+
+def test_error_message_names_field_value_and_fix() -> None:
+    with pytest.raises(corskit.ConfigError) as error:
+        corskit.Policy(origins=["https://app.example.com", "https://app.example.com/"])
+    assert str(error.value) == (
+        "origins[1]: 'https://app.example.com/' is a URL, not an origin; "
+        "did you mean 'https://app.example.com'?"
+    )
+
+
+def test_single_string_origin_is_accepted() -> None:
+    assert corskit.Policy(origins="*").allows_any_origin
+
+
+def test_policy_detects_async_origin_sources() -> None:
+    async def source(origin: str) -> bool:
+        return True
+
+    assert corskit.Policy(origin_source=source).origin_source_is_async
+    assert not corskit.Policy(origin_source=lambda o: True).origin_source_is_async
