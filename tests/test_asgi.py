@@ -1,0 +1,157 @@
+"""ASGI-specific behaviour: scope types, websockets, messages, construction."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+import corskit
+from drive import Recorder, asgi_request
+
+APP = "https://app.example.com"
+
+
+def run_scope(app: Any, scope: dict[str, Any], incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    queue = list(incoming)
+
+    async def receive() -> dict[str, Any]:
+        return queue.pop(0) if queue else {"type": "websocket.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_lifespan_passes_through() -> None:
+    recorder = Recorder()
+    app = corskit.asgi.CORSMiddleware(recorder.asgi, corskit.Policy(origins=[APP]))
+    sent = run_scope(app, {"type": "lifespan"}, [{"type": "lifespan.startup"}])
+    assert sent == [{"type": "lifespan.startup.complete"}]
+
+
+async def echo_websocket(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await receive()
+    await send({"type": "websocket.accept"})
+
+
+def websocket_scope(origin: str | None) -> dict[str, Any]:
+    headers = [] if origin is None else [(b"origin", origin.encode())]
+    return {"type": "websocket", "path": "/ws", "headers": headers}
+
+
+@pytest.mark.parametrize(
+    ("origin", "accepted"),
+    [(APP, True), ("https://evil.example.net", False), (None, True)],
+)
+def test_websocket_origin_is_checked_when_asked(origin: str | None, accepted: bool) -> None:
+    events: list[corskit.DenialEvent] = []
+    app = corskit.asgi.CORSMiddleware(
+        echo_websocket, corskit.Policy(origins=[APP]), check_websocket_origin=True,
+        on_denial=events.append,
+    )
+    sent = run_scope(app, websocket_scope(origin), [{"type": "websocket.connect"}])
+    assert sent[0]["type"] == ("websocket.accept" if accepted else "websocket.close")
+    assert bool(events) is not accepted
+    if events:
+        assert events[0].reason is corskit.Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED
+
+
+def test_websocket_origin_is_not_checked_by_default() -> None:
+    app = corskit.asgi.CORSMiddleware(echo_websocket, corskit.Policy(origins=[APP]))
+    sent = run_scope(app, websocket_scope("https://evil.example.net"), [{"type": "websocket.connect"}])
+    assert sent[0]["type"] == "websocket.accept"
+
+
+def test_websocket_on_excluded_path_is_not_checked() -> None:
+    config = corskit.Config.from_dict(
+        {"default": "p", "policies": {"p": {"origins": [APP]}}, "routes": [{"path": "/ws", "exclude": True}]}
+    )
+    app = corskit.asgi.CORSMiddleware(echo_websocket, config, check_websocket_origin=True)
+    sent = run_scope(app, websocket_scope("https://evil.example.net"), [{"type": "websocket.connect"}])
+    assert sent[0]["type"] == "websocket.accept"
+
+
+def test_async_origin_source_is_awaited() -> None:
+    async def source(origin: str) -> bool:
+        await asyncio.sleep(0)
+        return origin == "https://client.example.org"
+
+    app = corskit.asgi.CORSMiddleware(Recorder().asgi, corskit.Policy(origin_source=source))
+    answer = asgi_request(app, headers=[("origin", "https://client.example.org")])
+    assert answer.get("access-control-allow-origin") == "https://client.example.org"
+    assert asgi_request(app, headers=[("origin", APP)]).cors_headers == {}
+
+
+def test_policy_keyword_arguments_build_the_policy() -> None:
+    app = corskit.asgi.CORSMiddleware(Recorder().asgi, origins=[APP], credentials=True)
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert answer.get("access-control-allow-credentials") == "true"
+
+
+def test_a_config_dict_is_accepted() -> None:
+    app = corskit.asgi.CORSMiddleware(
+        Recorder().asgi, {"default": "p", "policies": {"p": {"origins": [APP]}}}
+    )
+    assert asgi_request(app, headers=[("origin", APP)]).get("access-control-allow-origin") == APP
+
+
+@pytest.mark.parametrize(
+    ("policy", "options"),
+    [(None, {}), (corskit.Policy(origins=[APP]), {"origins": [APP]}), (42, {})],
+)
+def test_bad_middleware_arguments_are_config_errors(policy: Any, options: dict[str, Any]) -> None:
+    with pytest.raises(corskit.ConfigError):
+        corskit.asgi.CORSMiddleware(Recorder().asgi, policy, **options)
+
+
+def test_resolver_choice_overrides_routes() -> None:
+    config = corskit.Config.from_dict(
+        {
+            "default": "app",
+            "policies": {"app": {"origins": [APP]}, "open": {"origins": ["*"]}},
+        }
+    )
+
+    def resolve(scope: dict[str, Any]) -> str | bool | None:
+        return {"/open": "open", "/closed": False}.get(scope["path"])
+
+    app = corskit.asgi.CORSMiddleware(Recorder().asgi, config, resolve_policy=resolve)
+    evil = [("origin", "https://evil.example.net")]
+    assert asgi_request(app, path="/open", headers=evil).get("access-control-allow-origin") == "*"
+    assert asgi_request(app, path="/closed", headers=[("origin", APP)]).cors_headers == {}
+    assert asgi_request(app, path="/x", headers=[("origin", APP)]).get("access-control-allow-origin") == APP
+
+
+def test_resolver_naming_an_unknown_policy_is_a_clear_error() -> None:
+    app = corskit.asgi.CORSMiddleware(
+        Recorder().asgi, corskit.Policy(origins=[APP]), resolve_policy=lambda scope: "missing"
+    )
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert isinstance(answer.raised, LookupError)
+
+
+def test_response_without_headers_key_gets_vary() -> None:
+    async def bare(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = corskit.asgi.CORSMiddleware(bare, corskit.Policy(origins=[APP]))
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert answer.get("access-control-allow-origin") == APP
+    assert answer.vary_tokens() == ["origin"]
+
+
+def test_exception_after_response_started_is_not_answered_twice() -> None:
+    async def fails_late(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        raise RuntimeError("late")
+
+    app = corskit.asgi.CORSMiddleware(fails_late, corskit.Policy(origins=[APP]))
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert answer.status == 200
+    assert isinstance(answer.raised, RuntimeError)

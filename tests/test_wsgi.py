@@ -1,0 +1,113 @@
+"""WSGI-specific behaviour: start_response, paths, async sources, exceptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import corskit
+from drive import Recorder, wsgi_request
+
+APP = "https://app.example.com"
+
+
+def test_async_origin_source_is_refused_for_wsgi() -> None:
+    async def source(origin: str) -> bool:
+        return True
+
+    with pytest.raises(corskit.ConfigError, match="async"):
+        corskit.wsgi.CORSMiddleware(Recorder().wsgi, corskit.Policy(origin_source=source))
+
+
+def test_non_ascii_path_is_routed_as_the_framework_decodes_it() -> None:
+    config = corskit.Config.from_dict(
+        {
+            "default": "app",
+            "policies": {"app": {"origins": [APP]}},
+            "routes": [{"path": "/caf\u00e9/*", "exclude": True}],
+        }
+    )
+    app = corskit.wsgi.CORSMiddleware(Recorder().wsgi, config)
+    # PEP 3333: PATH_INFO carries the UTF-8 bytes as latin-1 characters.
+    raw_path = "/caf\u00e9/menu".encode().decode("latin-1")
+    assert wsgi_request(app, path=raw_path, headers=[("origin", APP)]).cors_headers == {}
+    assert wsgi_request(app, path="/cafe/menu", headers=[("origin", APP)]).cors_headers != {}
+
+
+def test_exc_info_is_passed_to_the_server() -> None:
+    seen: dict[str, Any] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        try:
+            raise ValueError("handled")
+        except ValueError:
+            import sys
+
+            start_response("500 Internal Server Error", [], sys.exc_info())
+        return [b""]
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen["exc_info"] = exc_info
+        seen["headers"] = headers
+        return lambda data: None
+
+    middleware = corskit.wsgi.CORSMiddleware(app, corskit.Policy(origins=[APP]))
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP}
+    list(middleware(environ, start_response))
+    assert seen["exc_info"][0] is ValueError
+    assert ("access-control-allow-origin", APP) in seen["headers"]
+
+
+def test_exception_after_start_response_propagates_untouched() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [])
+        raise RuntimeError("late")
+
+    middleware = corskit.wsgi.CORSMiddleware(app, corskit.Policy(origins=[APP]))
+    answer = wsgi_request(middleware, headers=[("origin", APP)])
+    assert isinstance(answer.raised, RuntimeError)
+
+
+def test_unknown_deny_status_phrase_still_makes_a_status_line() -> None:
+    middleware = corskit.wsgi.CORSMiddleware(
+        Recorder().wsgi, corskit.Policy(origins=[APP], deny_status=499)
+    )
+    answer = wsgi_request(middleware, headers=[("origin", "https://evil.example.net")])
+    assert answer.status == 499
+
+
+def test_flask_app_behind_the_middleware() -> None:
+    flask = pytest.importorskip("flask")
+    app = flask.Flask(__name__)
+
+    @app.get("/items")
+    def items() -> Any:
+        return {"items": []}
+
+    @app.get("/boom")
+    def boom() -> Any:
+        raise RuntimeError("boom")
+
+    app.wsgi_app = corskit.wsgi.CORSMiddleware(  # type: ignore[method-assign]
+        app.wsgi_app, corskit.Policy(origins=[APP], methods=["GET", "PUT"], request_headers=["Content-Type"])
+    )
+    client = app.test_client()
+    response = client.get("/items", headers={"Origin": APP})
+    assert response.headers["Access-Control-Allow-Origin"] == APP
+    assert "Origin" in response.headers["Vary"]
+    preflight = client.options(
+        "/items",
+        headers={
+            "Origin": APP,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 204  # answered although /items declares no PUT
+    missing = client.get("/missing", headers={"Origin": APP})
+    assert missing.status_code == 404
+    assert missing.headers["Access-Control-Allow-Origin"] == APP
+    error = client.get("/boom", headers={"Origin": APP})
+    assert error.status_code == 500
+    assert error.headers["Access-Control-Allow-Origin"] == APP
