@@ -39,6 +39,17 @@ class HeaderMerger(Generic[W]):
         self, headers: Iterable[Sequence[W]], cors: Sequence[tuple[W, W]]
     ) -> list[tuple[W, W]]:
         """Return a new header list with ``cors`` added and ``Origin`` merged into Vary."""
+        for name, _ in headers:
+            # Only 'vary' (4) and 'access-control-allow-origin' (27) need a closer look:
+            # comparing lengths first keeps the common case free of per-header lower().
+            size = len(name)
+            if size == 4 or size == 27:
+                return self._merge_carefully(headers, cors)
+        return [*headers, self._vary_origin, *cors]  # type: ignore[list-item]
+
+    def _merge_carefully(
+        self, headers: Iterable[Sequence[W]], cors: Sequence[tuple[W, W]]
+    ) -> list[tuple[W, W]]:
         merged: list[tuple[W, W]] = []
         vary_at = -1
         vary_covers_origin = False

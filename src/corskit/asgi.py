@@ -79,54 +79,32 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         raw_headers = scope["headers"]
-        headers: dict[bytes, bytes] = dict(raw_headers)
-        origin = headers.get(b"origin")
-        if origin is None:
+        origins = [value for name, value in raw_headers if name == b"origin"]
+        merge = self._merge
+        if not origins:
             # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
-            await self.app(scope, receive, self._with_vary(send))
+            async def send_with_vary(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = merge(message.get("headers", ()), ())
+                await send(message)
+
+            await self.app(scope, receive, send_with_vary)
             return
-        repeated = len(headers) != len(raw_headers) and _lines(raw_headers, b"origin") > 1
-        if scope["method"] == "OPTIONS":
-            method = headers.get(b"access-control-request-method")
-            if method is not None:
-                await self._preflight(engine, scope, send, raw_headers, headers, repeated)
-                return
+        origin = origins[0]
+        repeated = len(origins) > 1
+        if scope["method"] == "OPTIONS" and _first(raw_headers, _ACRM) is not None:
+            await self._preflight(engine, scope, send, raw_headers, origin, repeated)
+            return
         if repeated:
             decision = engine.denied_actual(Reason.ORIGIN_REPEATED)
         else:
             decision = engine.actual(origin)
             if decision.kind is Kind.ASK_SOURCE:
                 decision = engine.actual(origin, await self._ask(engine, origin))
-        if decision.kind is Kind.ACTUAL_OK:
-            await self._call_app(scope, receive, send, decision.headers)
+        if decision.kind is not Kind.ACTUAL_OK:
+            await self._denied(decision, scope, receive, send, origin)
             return
-        self._report(decision, scope, origin, None, None)
-        if decision.status is not None:
-            await _respond(send, decision.status, self._merge((), ()))
-            return
-        # Fetch: a denied actual request still reaches the app; the browser hides the answer.
-        await self.app(scope, receive, self._with_vary(send))
-
-    def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
-        chosen = self._resolve(scope) if self._resolve is not None else None
-        return self._compiled.engine_for(scope["path"], chosen)
-
-    # -- actual requests -------------------------------------------------------------------
-
-    def _with_vary(self, send: Send) -> Send:
-        merge = self._merge
-
-        async def send_with_vary(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = merge(message.get("headers", ()), ())
-            await send(message)
-
-        return send_with_vary
-
-    async def _call_app(
-        self, scope: Scope, receive: Receive, send: Send, cors: tuple[tuple[bytes, bytes], ...]
-    ) -> None:
-        merge = self._merge
+        cors = decision.headers
         started = False
 
         async def send_with_cors(message: Message) -> None:
@@ -144,6 +122,27 @@ class CORSMiddleware:
                 await _respond(send, 500, [*_ERROR_HEADERS, *merge((), cors)], _ERROR_BODY)
             raise
 
+    def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
+        chosen = self._resolve(scope) if self._resolve is not None else None
+        return self._compiled.engine_for(scope["path"], chosen)
+
+    async def _denied(
+        self, decision: Decision[bytes], scope: Scope, receive: Receive, send: Send, origin: bytes
+    ) -> None:
+        self._report(decision, scope, origin, None, None)
+        merge = self._merge
+        if decision.status is not None:
+            await _respond(send, decision.status, merge((), ()))
+            return
+
+        # Fetch: a denied actual request still reaches the app; the browser hides the answer.
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = merge(message.get("headers", ()), ())
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
+
     # -- preflights ------------------------------------------------------------------------
 
     async def _preflight(
@@ -152,24 +151,20 @@ class CORSMiddleware:
         scope: Scope,
         send: Send,
         raw_headers: list[tuple[bytes, bytes]],
-        headers: dict[bytes, bytes],
+        origin: bytes,
         repeated_origin: bool,
     ) -> None:
-        origin = headers[b"origin"]
-        method = headers[b"access-control-request-method"]
-        request_headers = headers.get(b"access-control-request-headers")
-        if len(headers) != len(raw_headers):
-            if _lines(raw_headers, b"access-control-request-method") > 1:
-                decision = engine.denied_preflight(Reason.METHOD_MALFORMED)
-                await self._answer_preflight(decision, scope, origin, method, request_headers, send)
-                return
-            if request_headers is not None:
-                # Intermediaries may split ACRH over several lines: read them as one list.
-                request_headers = _joined(raw_headers, b"access-control-request-headers")
+        methods = [value for name, value in raw_headers if name == _ACRM]
+        method = methods[0]
+        # Intermediaries may split ACRH over several lines: read them as one list.
+        lines = [value for name, value in raw_headers if name == _ACRH]
+        request_headers = None if not lines else lines[0] if len(lines) == 1 else b",".join(lines)
         if repeated_origin:
             decision = engine.denied_preflight(Reason.ORIGIN_REPEATED)
+        elif len(methods) > 1:
+            decision = engine.denied_preflight(Reason.METHOD_MALFORMED)
         else:
-            private_network = headers.get(b"access-control-request-private-network")
+            private_network = _first(raw_headers, _ACRPN)
             decision = engine.preflight(origin, method, request_headers, private_network)
             if decision.kind is Kind.ASK_SOURCE:
                 verdict = await self._ask(engine, origin)
@@ -222,7 +217,7 @@ class CORSMiddleware:
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         engine = self._default if self._static else self._engine_for(scope)
-        origin = dict(scope["headers"]).get(b"origin") if engine is not None else None
+        origin = _first(scope["headers"], b"origin") if engine is not None else None
         if engine is None or origin is None:
             await self.app(scope, receive, send)
             return
@@ -242,12 +237,16 @@ class CORSMiddleware:
             await send({"type": "websocket.close", "code": 1008})
 
 
-def _lines(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> int:
-    return sum(1 for key, _ in raw_headers if key == name)
+_ACRM = b"access-control-request-method"
+_ACRH = b"access-control-request-headers"
+_ACRPN = b"access-control-request-private-network"
 
 
-def _joined(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
-    return b",".join(value for key, value in raw_headers if key == name)
+def _first(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in raw_headers:
+        if key == name:
+            return value
+    return None
 
 
 async def _respond(

@@ -152,7 +152,9 @@ class Engine(Generic[W]):
         self._ows = encode(" \t")
         self._true = encode("true")
         self._authorization = encode(_http.NON_WILDCARD_REQUEST_HEADER)
-        self._cache: dict[tuple[W | None, ...], Decision[W]] = {}
+        # Bounded memos of decisions for repeated request facts; cleared when full.
+        self._actual_cache: dict[W, Decision[W]] = {}
+        self._preflight_cache: dict[tuple[W | None, ...], Decision[W]] = {}
         self._build_actual_constants(policy, encode)
         self._build_preflight_constants(policy, encode)
 
@@ -222,9 +224,10 @@ class Engine(Generic[W]):
             # Fetch "CORS check" step 2: '*' passes when credentials are not included.
             return self._actual_any
         if source_verdict is None:
-            cached = self._cache.get((origin,))
-            if cached is not None:
-                return cached
+            known = self._actual_cache.get(origin)
+            if known is not None:
+                return known
+        if source_verdict is None:
             verdict = self._static_verdict(origin)
             if verdict is None:
                 return self._ask_source
@@ -238,8 +241,11 @@ class Engine(Generic[W]):
         else:
             assert isinstance(verdict, Reason)
             decision = self._actual_denied[verdict]
-        if source_verdict is None:
-            self._remember((origin,), decision)
+        if source_verdict is None and len(origin) <= MAX_CACHED_KEY_LENGTH:
+            cache = self._actual_cache
+            if len(cache) >= DECISION_CACHE_SIZE:
+                cache.clear()
+            cache[origin] = decision
         return decision
 
     def denied_actual(self, reason: Reason) -> Decision[W]:
@@ -258,7 +264,7 @@ class Engine(Generic[W]):
         """The whole answer to an OPTIONS request with Origin and Access-Control-Request-Method."""
         key = (origin, method, request_headers, private_network)
         if source_verdict is None:
-            cached = self._cache.get(key)
+            cached = self._preflight_cache.get(key)
             if cached is not None:
                 return cached
         decision = self._decide_preflight(
@@ -363,7 +369,7 @@ class Engine(Generic[W]):
     def _remember(self, key: tuple[W | None, ...], decision: Decision[W]) -> None:
         if sum(len(part) for part in key if part is not None) > MAX_CACHED_KEY_LENGTH:
             return
-        cache = self._cache
+        cache = self._preflight_cache
         if len(cache) >= DECISION_CACHE_SIZE:
             cache.clear()
         cache[key] = decision
