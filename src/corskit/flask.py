@@ -1,0 +1,201 @@
+"""corskit for Flask: an extension that installs corskit's WSGI middleware around the app.
+
+```python
+cors = CORS(app)                      # policy from app.config["CORSKIT"]
+cors = CORS(); cors.init_app(app)     # app factories
+@cors_policy("public")                # per view, or per blueprint: cors_policy("public")(bp)
+@cors_exempt                          # never answered cross-origin
+```
+The middleware wraps ``app.wsgi_app``, outside Flask's routing, ``before_request`` hooks and
+error handlers: preflights are answered before Flask sees them (so routes need not accept
+OPTIONS), and 404s and the 500s of Flask's error handling get CORS headers on the way out.
+A view's or blueprint's policy is found by matching the request with the app's own URL
+adapter, so corskit judges the same view of the path that Flask's router dispatches on (the
+flask-cors CVEs of 2024 came from matching a different one).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RoutingException
+
+from ._compile import PolicyOrConfig, as_config
+from .config import Config
+from .errors import ConfigError, ConfigProblem
+from .events import DenialHook
+from .wsgi import CORSMiddleware
+
+__all__ = ["CORS", "cors_exempt", "cors_policy"]
+
+SETTING = "CORSKIT"
+EXTENSION = "corskit"
+ATTRIBUTE = "_corskit_policy"  # the same mark corskit.django's decorators use
+MEMO_SIZE = 1024  # bounded: hostile unique paths only ever clear it
+MEMO_KEY_LIMIT = 1024
+
+V = TypeVar("V")
+
+
+def cors_policy(name: str) -> Callable[[V], V]:
+    """Answer this view (or every view of this blueprint) with the named policy."""
+    if not isinstance(name, str) or not name:
+        raise TypeError("cors_policy() takes a policy name: write @cors_policy('public')")
+
+    def mark(target: V) -> V:
+        setattr(target, ATTRIBUTE, name)
+        return target
+
+    return mark
+
+
+def cors_exempt(target: V) -> V:
+    """Never answer this view (or blueprint) cross-origin: no CORS headers at all."""
+    setattr(target, ATTRIBUTE, False)
+    return target
+
+
+def _mark(target: object) -> str | bool | None:
+    choice = getattr(target, ATTRIBUTE, None)
+    if choice is None:
+        view_class = getattr(target, "view_class", None)  # View.as_view() / MethodView
+        if view_class is not None:
+            choice = getattr(view_class, ATTRIBUTE, None)
+    return choice if choice is False or isinstance(choice, str) else None
+
+
+class CORS:
+    """The Flask extension. Pass a policy or config here, or set ``app.config["CORSKIT"]``.
+
+    ``policy_or_config`` takes a :class:`corskit.Policy`, a :class:`corskit.Config`, a dict in
+    the ``Config.from_dict`` shape, or a TOML path (relative to ``app.root_path``); keyword
+    arguments build a single Policy. ``on_denial`` receives every :class:`corskit.DenialEvent`.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        policy_or_config: PolicyOrConfig | str | os.PathLike[str] | None = None,
+        *,
+        on_denial: DenialHook | None = None,
+        **policy_options: Any,
+    ) -> None:
+        self._policy = policy_or_config
+        self._options = policy_options
+        self._on_denial = on_denial
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Install corskit on ``app`` (once: two CORS layers break every browser)."""
+        if EXTENSION in app.extensions:
+            raise RuntimeError(
+                "corskit is already installed on this app; a second layer would send a second "
+                "Access-Control-Allow-Origin header, which browsers refuse"
+            )
+        middleware = CORSMiddleware(
+            app.wsgi_app,
+            self._config_for(app),
+            on_denial=self._on_denial,
+            resolve_policy=_ViewPolicy(app),
+        )
+        app.wsgi_app = middleware  # type: ignore[method-assign]  # the documented way to wrap
+        app.extensions[EXTENSION] = middleware
+
+    def _config_for(self, app: Flask) -> Config:
+        from_app = app.config.get(SETTING)
+        given = self._policy is not None or bool(self._options)
+        if given and from_app is not None:
+            raise ConfigError(
+                ConfigProblem(
+                    f"app.config[{SETTING!r}]",
+                    None,
+                    "is set and CORS() was also given a policy",
+                    "configure corskit in one place: app.config or CORS(...), not both",
+                )
+            )
+        if given:
+            if isinstance(self._policy, str | os.PathLike):
+                return Config.load(Path(app.root_path, os.fspath(self._policy)))
+            return as_config(self._policy, self._options)
+        if from_app is None:
+            raise ConfigError(
+                ConfigProblem(
+                    f"app.config[{SETTING!r}]",
+                    None,
+                    "is not set and CORS() was given no policy",
+                    "set app.config['CORSKIT'] = {'policies': {...}, 'default': '...'}, "
+                    "or pass CORS(app, corskit.Policy(...))",
+                )
+            )
+        if isinstance(from_app, str | os.PathLike):
+            return Config.load(Path(app.root_path, os.fspath(from_app)))
+        return as_config(from_app, {})
+
+
+class _ViewPolicy:
+    """``resolve_policy`` hook: the policy marked on the view Flask will dispatch to.
+
+    The request is matched with ``app.create_url_adapter``, Flask's own adapter (same host,
+    subdomain and path decoding), for the method the browser will use: the preflight's
+    Access-Control-Request-Method, else the request's method. No match: None, so the
+    config's routes and default decide (404s, redirects, methods the path does not accept).
+
+    Answers are memoized on every input of that match (Flask freezes its URL map and views
+    once it serves), so a repeated path costs a dict lookup, not a Request and a match.
+    """
+
+    __slots__ = ("_app", "_memo")
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+        self._memo: dict[tuple[object, ...], str | bool | None] = {}
+
+    def __call__(self, environ: dict[str, Any]) -> str | bool | None:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "OPTIONS" and "HTTP_ORIGIN" in environ:
+            method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", method)
+        path: str = environ.get("PATH_INFO", "")
+        key = (
+            method,
+            path,
+            environ.get("SCRIPT_NAME"),
+            environ.get("HTTP_HOST"),
+            environ.get("SERVER_NAME"),
+            environ.get("SERVER_PORT"),
+            environ.get("wsgi.url_scheme"),
+        )
+        memo = self._memo
+        try:
+            return memo[key]
+        except KeyError:
+            pass
+        chosen = self._match(environ, method)
+        if len(path) + len(str(key[3])) <= MEMO_KEY_LIMIT:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[key] = chosen
+        return chosen
+
+    def _match(self, environ: dict[str, Any], method: str) -> str | bool | None:
+        app = self._app
+        try:
+            adapter = app.create_url_adapter(app.request_class(environ))
+            if adapter is None:
+                return None
+            rule, _ = adapter.match(method=method, return_rule=True)
+        except (HTTPException, RoutingException):
+            return None
+        endpoint = rule.endpoint
+        chosen = _mark(app.view_functions.get(endpoint))
+        # Then the blueprints that own the endpoint, innermost first ("outer.inner.view").
+        blueprint = endpoint.rpartition(".")[0]
+        while chosen is None and blueprint:
+            chosen = _mark(app.blueprints.get(blueprint))
+            blueprint = blueprint.rpartition(".")[0]
+        return chosen

@@ -1,0 +1,1 @@
+"""A tiny Django project for corskit's Django integration tests."""
