@@ -79,6 +79,11 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         raw_headers = scope["headers"]
+        if scope["method"] == "OPTIONS":
+            facts = _preflight_facts(raw_headers)
+            if facts is not None:
+                await self._preflight(engine, scope, send, facts)
+                return
         origins = [value for name, value in raw_headers if name == b"origin"]
         merge = self._merge
         if not origins:
@@ -91,11 +96,7 @@ class CORSMiddleware:
             await self.app(scope, receive, send_with_vary)
             return
         origin = origins[0]
-        repeated = len(origins) > 1
-        if scope["method"] == "OPTIONS" and _first(raw_headers, _ACRM) is not None:
-            await self._preflight(engine, scope, send, raw_headers, origin, repeated)
-            return
-        if repeated:
+        if len(origins) > 1:
             decision = engine.denied_actual(Reason.ORIGIN_REPEATED)
         else:
             decision = engine.actual(origin)
@@ -146,25 +147,15 @@ class CORSMiddleware:
     # -- preflights ------------------------------------------------------------------------
 
     async def _preflight(
-        self,
-        engine: Engine[bytes],
-        scope: Scope,
-        send: Send,
-        raw_headers: list[tuple[bytes, bytes]],
-        origin: bytes,
-        repeated_origin: bool,
+        self, engine: Engine[bytes], scope: Scope, send: Send, facts: _PreflightFacts
     ) -> None:
-        methods = [value for name, value in raw_headers if name == _ACRM]
-        method = methods[0]
-        # Intermediaries may split ACRH over several lines: read them as one list.
-        lines = [value for name, value in raw_headers if name == _ACRH]
-        request_headers = None if not lines else lines[0] if len(lines) == 1 else b",".join(lines)
-        if repeated_origin:
+        origins, methods, request_headers, private_network = facts
+        origin, method = origins[0], methods[0]
+        if len(origins) > 1:
             decision = engine.denied_preflight(Reason.ORIGIN_REPEATED)
         elif len(methods) > 1:
             decision = engine.denied_preflight(Reason.METHOD_MALFORMED)
         else:
-            private_network = _first(raw_headers, _ACRPN)
             decision = engine.preflight(origin, method, request_headers, private_network)
             if decision.kind is Kind.ASK_SOURCE:
                 verdict = await self._ask(engine, origin)
@@ -240,6 +231,33 @@ class CORSMiddleware:
 _ACRM = b"access-control-request-method"
 _ACRH = b"access-control-request-headers"
 _ACRPN = b"access-control-request-private-network"
+_ACR_PREFIX = b"access-control-request-"
+
+# Origin lines, request-method lines, joined request-headers, private-network value.
+_PreflightFacts = tuple[list[bytes], list[bytes], bytes | None, bytes | None]
+
+
+def _preflight_facts(raw_headers: list[tuple[bytes, bytes]]) -> _PreflightFacts | None:
+    """One pass over an OPTIONS request's headers; None unless it is a CORS preflight."""
+    origins: list[bytes] = []
+    methods: list[bytes] = []
+    request_headers: list[bytes] = []
+    private_network = None
+    for name, value in raw_headers:
+        if name == b"origin":
+            origins.append(value)
+        elif name.startswith(_ACR_PREFIX):
+            if name == _ACRM:
+                methods.append(value)
+            elif name == _ACRH:
+                request_headers.append(value)
+            elif name == _ACRPN and private_network is None:
+                private_network = value
+    if not origins or not methods:
+        return None
+    # Intermediaries may split ACRH over several lines: read them as one list.
+    joined = b",".join(request_headers) if request_headers else None
+    return origins, methods, joined, private_network
 
 
 def _first(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:

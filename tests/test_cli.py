@@ -1,0 +1,126 @@
+"""The corskit command: check (offline verdicts with exit codes) and lint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corskit.cli import main
+
+CONFIG = """
+default = "app"
+
+[policies.app]
+origins = ["https://app.example.com"]
+methods = ["GET", "PUT", "patch"]
+request_headers = ["Content-Type", "Authorization"]
+credentials = true
+max_age = 9000
+
+[policies.public]
+origins = ["*"]
+
+[[routes]]
+path = "/public/*"
+policy = "public"
+
+[[routes]]
+path = "/public/special"
+policy = "app"
+
+[[routes]]
+path = "/admin/*"
+exclude = true
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> str:
+    file = tmp_path / "cors.toml"
+    file.write_text(CONFIG)
+    return str(file)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_check_allowed_preflighted_request(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "check", "--config", config, "--origin", "https://app.example.com",
+                    "--method", "PUT", "--header", "authorization", "--credentials", "/api/items")
+    assert code == 0, out
+    assert "ALLOWED" in out and "preflight: 204" in out
+
+
+def test_check_blocked_header_explains_why(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "check", "--config", config, "--origin", "https://app.example.com",
+                    "--method", "PUT", "--header", "x-secret", "/api/items")
+    assert code == 1
+    assert "BLOCKED at the preflight" in out
+    assert "Access-Control-Request-Headers names a header the policy does not allow" in out
+
+
+def test_check_blocked_origin(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "check", "--config", config, "--origin", "https://evil.example.net", "/x")
+    assert code == 1 and "not in the policy's allowed origins" in out
+
+
+def test_check_credentials_against_wildcard_is_blocked(
+    config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(capsys, "check", "--config", config, "--origin", "https://x.example",
+                    "--credentials", "/public/data")
+    assert code == 1
+    code, out = run(capsys, "check", "--config", config, "--origin", "https://x.example", "/public/data")
+    assert code == 0
+
+
+def test_check_lowercase_method_is_case_sensitive(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = run(capsys, "check", "--config", config, "--origin", "https://app.example.com",
+                  "--method", "patch", "/x")
+    assert code == 0
+    code, _ = run(capsys, "check", "--config", config, "--origin", "https://app.example.com",
+                  "--method", "PATCH", "/x")
+    assert code == 1
+
+
+def test_check_excluded_path(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "check", "--config", config, "--origin", "https://app.example.com", "/admin/x")
+    assert code == 1 and "no CORS policy" in out
+
+
+def test_check_configuration_error_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[policies.a]\norigins = ["*"]\ncredentials = true\n')
+    code, out = run(capsys, "check", "--config", str(bad), "--origin", "https://a.example", "/")
+    assert code == 2 and "credentials" in out
+
+
+def test_lint_warns_and_strict_fails(config: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "lint", config)
+    assert code == 0
+    assert "above Chromium's cap" in out
+    assert "'patch' is case-sensitive" in out
+    assert "'/public/special' is shadowed" in out
+    code, _ = run(capsys, "lint", "--strict", config)
+    assert code == 1
+
+
+def test_lint_clean_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "ok.toml"
+    file.write_text('[policies.a]\norigins = ["https://a.example.com"]\n')
+    assert run(capsys, "lint", "--strict", str(file)) == (0, "clean\n")
+
+
+def test_lint_reports_configuration_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = tmp_path / "bad.toml"
+    file.write_text('[policies.a]\norigins = ["https://a.example.com/"]\n')
+    code, out = run(capsys, "lint", str(file))
+    assert code == 1 and "did you mean 'https://a.example.com'" in out
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys)[0] == 2
