@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import corskit
+
 from drive import Answer, Recorder, asgi_request, wsgi_request
 
 

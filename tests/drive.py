@@ -55,7 +55,7 @@ class Recorder:
 
     async def asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            message = await receive()
+            await receive()
             await send({"type": "lifespan.startup.complete"})
             return
         self.calls += 1
@@ -162,7 +162,9 @@ def wsgi_request(
             environ[key] = value
     captured: dict[str, Any] = {}
 
-    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    def start_response(
+        status: str, response_headers: list[tuple[str, str]], exc_info: Any = None
+    ) -> Any:
         captured["status"] = int(status.split(" ", 1)[0])
         captured["headers"] = list(response_headers)
         return lambda data: None

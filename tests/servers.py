@@ -40,7 +40,7 @@ def uvicorn_server(app: Any) -> Iterator[str]:
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -49,7 +49,9 @@ def wsgiref_server(app: Any) -> Iterator[str]:
     """Serve a WSGI app with the standard library's reference server."""
     server: WSGIServer = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
     server.timeout = 1
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -73,8 +75,11 @@ def raw_request(base: str, lines: list[str]) -> tuple[int, list[tuple[str, str]]
             if b"\r\n\r\n" in data:
                 head, _, body = data.partition(b"\r\n\r\n")
                 length = next(
-                    (int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                     if line.lower().startswith(b"content-length:")),
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
                     None,
                 )
                 if length is not None and len(body) >= length:

@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 
 import corskit
+
 from drive import Recorder, asgi_request
 
 APP = "https://app.example.com"
 
 
-def run_scope(app: Any, scope: dict[str, Any], incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def run_scope(
+    app: Any, scope: dict[str, Any], incoming: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     sent: list[dict[str, Any]] = []
     queue = list(incoming)
 
@@ -51,7 +54,9 @@ def websocket_scope(origin: str | None) -> dict[str, Any]:
 def test_websocket_origin_is_checked_when_asked(origin: str | None, accepted: bool) -> None:
     events: list[corskit.DenialEvent] = []
     app = corskit.asgi.CORSMiddleware(
-        echo_websocket, corskit.Policy(origins=[APP]), check_websocket_origin=True,
+        echo_websocket,
+        corskit.Policy(origins=[APP]),
+        check_websocket_origin=True,
         on_denial=events.append,
     )
     sent = run_scope(app, websocket_scope(origin), [{"type": "websocket.connect"}])
@@ -63,16 +68,24 @@ def test_websocket_origin_is_checked_when_asked(origin: str | None, accepted: bo
 
 def test_websocket_origin_is_not_checked_by_default() -> None:
     app = corskit.asgi.CORSMiddleware(echo_websocket, corskit.Policy(origins=[APP]))
-    sent = run_scope(app, websocket_scope("https://evil.example.net"), [{"type": "websocket.connect"}])
+    sent = run_scope(
+        app, websocket_scope("https://evil.example.net"), [{"type": "websocket.connect"}]
+    )
     assert sent[0]["type"] == "websocket.accept"
 
 
 def test_websocket_on_excluded_path_is_not_checked() -> None:
     config = corskit.Config.from_dict(
-        {"default": "p", "policies": {"p": {"origins": [APP]}}, "routes": [{"path": "/ws", "exclude": True}]}
+        {
+            "default": "p",
+            "policies": {"p": {"origins": [APP]}},
+            "routes": [{"path": "/ws", "exclude": True}],
+        }
     )
     app = corskit.asgi.CORSMiddleware(echo_websocket, config, check_websocket_origin=True)
-    sent = run_scope(app, websocket_scope("https://evil.example.net"), [{"type": "websocket.connect"}])
+    sent = run_scope(
+        app, websocket_scope("https://evil.example.net"), [{"type": "websocket.connect"}]
+    )
     assert sent[0]["type"] == "websocket.accept"
 
 
@@ -124,7 +137,10 @@ def test_resolver_choice_overrides_routes() -> None:
     evil = [("origin", "https://evil.example.net")]
     assert asgi_request(app, path="/open", headers=evil).get("access-control-allow-origin") == "*"
     assert asgi_request(app, path="/closed", headers=[("origin", APP)]).cors_headers == {}
-    assert asgi_request(app, path="/x", headers=[("origin", APP)]).get("access-control-allow-origin") == APP
+    assert (
+        asgi_request(app, path="/x", headers=[("origin", APP)]).get("access-control-allow-origin")
+        == APP
+    )
 
 
 def test_resolver_naming_an_unknown_policy_is_a_clear_error() -> None:

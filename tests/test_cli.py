@@ -49,50 +49,109 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
 
 
 def test_check_allowed_preflighted_request(config: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run(capsys, "check", "--config", config, "--origin", "https://app.example.com",
-                    "--method", "PUT", "--header", "authorization", "--credentials", "/api/items")
+    code, out = run(
+        capsys,
+        "check",
+        "--config",
+        config,
+        "--origin",
+        "https://app.example.com",
+        "--method",
+        "PUT",
+        "--header",
+        "authorization",
+        "--credentials",
+        "/api/items",
+    )
     assert code == 0, out
     assert "ALLOWED" in out and "preflight: 204" in out
 
 
 def test_check_blocked_header_explains_why(config: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run(capsys, "check", "--config", config, "--origin", "https://app.example.com",
-                    "--method", "PUT", "--header", "x-secret", "/api/items")
+    code, out = run(
+        capsys,
+        "check",
+        "--config",
+        config,
+        "--origin",
+        "https://app.example.com",
+        "--method",
+        "PUT",
+        "--header",
+        "x-secret",
+        "/api/items",
+    )
     assert code == 1
     assert "BLOCKED at the preflight" in out
     assert "Access-Control-Request-Headers names a header the policy does not allow" in out
 
 
 def test_check_blocked_origin(config: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run(capsys, "check", "--config", config, "--origin", "https://evil.example.net", "/x")
+    code, out = run(
+        capsys, "check", "--config", config, "--origin", "https://evil.example.net", "/x"
+    )
     assert code == 1 and "not in the policy's allowed origins" in out
 
 
 def test_check_credentials_against_wildcard_is_blocked(
     config: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out = run(capsys, "check", "--config", config, "--origin", "https://x.example",
-                    "--credentials", "/public/data")
+    code, out = run(
+        capsys,
+        "check",
+        "--config",
+        config,
+        "--origin",
+        "https://x.example",
+        "--credentials",
+        "/public/data",
+    )
     assert code == 1
-    code, out = run(capsys, "check", "--config", config, "--origin", "https://x.example", "/public/data")
+    code, out = run(
+        capsys, "check", "--config", config, "--origin", "https://x.example", "/public/data"
+    )
     assert code == 0
 
 
-def test_check_lowercase_method_is_case_sensitive(config: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _ = run(capsys, "check", "--config", config, "--origin", "https://app.example.com",
-                  "--method", "patch", "/x")
+def test_check_lowercase_method_is_case_sensitive(
+    config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _ = run(
+        capsys,
+        "check",
+        "--config",
+        config,
+        "--origin",
+        "https://app.example.com",
+        "--method",
+        "patch",
+        "/x",
+    )
     assert code == 0
-    code, _ = run(capsys, "check", "--config", config, "--origin", "https://app.example.com",
-                  "--method", "PATCH", "/x")
+    code, _ = run(
+        capsys,
+        "check",
+        "--config",
+        config,
+        "--origin",
+        "https://app.example.com",
+        "--method",
+        "PATCH",
+        "/x",
+    )
     assert code == 1
 
 
 def test_check_excluded_path(config: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = run(capsys, "check", "--config", config, "--origin", "https://app.example.com", "/admin/x")
+    code, out = run(
+        capsys, "check", "--config", config, "--origin", "https://app.example.com", "/admin/x"
+    )
     assert code == 1 and "no CORS policy" in out
 
 
-def test_check_configuration_error_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_configuration_error_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('[policies.a]\norigins = ["*"]\ncredentials = true\n')
     code, out = run(capsys, "check", "--config", str(bad), "--origin", "https://a.example", "/")
@@ -115,7 +174,9 @@ def test_lint_clean_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert run(capsys, "lint", "--strict", str(file)) == (0, "clean\n")
 
 
-def test_lint_reports_configuration_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_lint_reports_configuration_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     file = tmp_path / "bad.toml"
     file.write_text('[policies.a]\norigins = ["https://a.example.com/"]\n')
     code, out = run(capsys, "lint", str(file))

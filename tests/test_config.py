@@ -181,7 +181,7 @@ def test_wrongly_shaped_documents_are_config_errors(document: object) -> None:
 
 
 def test_config_rejects_non_policy_objects() -> None:
-    with pytest.raises(corskit.ConfigError, match="not a corskit.Policy"):
+    with pytest.raises(corskit.ConfigError, match=r"not a corskit\.Policy"):
         corskit.Config(policies={"a": {"origins": ["*"]}})  # type: ignore[dict-item]
 
 

@@ -11,12 +11,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import corskit
+
 from drive import Answer, Recorder, asgi_request, wsgi_request
 
 ALLOWED = ("https://app.example.com", "http://localhost:3000", "null")
 POLICY = corskit.Policy(
-    origins=["https://app.example.com", "https://*.example.org", "http://localhost:*", "null",
-             corskit.Regex(r"https://tenant-[0-9]+\.example\.net")],
+    origins=[
+        "https://app.example.com",
+        "https://*.example.org",
+        "http://localhost:*",
+        "null",
+        corskit.Regex(r"https://tenant-[0-9]+\.example\.net"),
+    ],
     methods=["GET", "PUT", "patch"],
     request_headers=["Content-Type", "Authorization", "X-Request-Id"],
     expose_headers=["X-Request-Id"],
@@ -59,8 +65,15 @@ origins = st.one_of(
     st.builds(lambda h: f"https://{h}", latin1),
 )
 header_name = st.sampled_from(
-    ["origin", "access-control-request-method", "access-control-request-headers",
-     "access-control-request-private-network", "host", "x-other", "vary"]
+    [
+        "origin",
+        "access-control-request-method",
+        "access-control-request-headers",
+        "access-control-request-private-network",
+        "host",
+        "x-other",
+        "vary",
+    ]
 )
 header_lists = st.lists(st.tuples(header_name, st.one_of(latin1, origins, token)), max_size=8)
 methods = st.one_of(st.sampled_from(["GET", "POST", "OPTIONS", "PUT", "patch"]), token)
@@ -114,11 +127,16 @@ def test_only_listed_origins_are_ever_granted(origin: str, method: str) -> None:
 def test_ten_thousand_requested_headers_are_refused_cleanly() -> None:
     value = ",".join(f"x-h{i}" for i in range(10_000))
     for request, app in ((asgi_request, ASGI), (wsgi_request, WSGI)):
-        answer = request(app, "OPTIONS", "/", [
-            ("origin", "https://app.example.com"),
-            ("access-control-request-method", "GET"),
-            ("access-control-request-headers", value),
-        ])
+        answer = request(
+            app,
+            "OPTIONS",
+            "/",
+            [
+                ("origin", "https://app.example.com"),
+                ("access-control-request-method", "GET"),
+                ("access-control-request-headers", value),
+            ],
+        )
         assert answer.status == 403 and answer.raised is None
 
 
@@ -127,10 +145,16 @@ def test_megabyte_header_values_are_refused_cleanly() -> None:
     cases = [
         [("origin", "https://" + huge)],
         [("origin", "https://app.example.com"), ("access-control-request-method", huge)],
-        [("origin", "https://app.example.com"), ("access-control-request-method", "GET"),
-         ("access-control-request-headers", huge)],
-        [("origin", "https://app.example.com"), ("access-control-request-method", "GET"),
-         ("access-control-request-headers", " " * 1_000_000)],
+        [
+            ("origin", "https://app.example.com"),
+            ("access-control-request-method", "GET"),
+            ("access-control-request-headers", huge),
+        ],
+        [
+            ("origin", "https://app.example.com"),
+            ("access-control-request-method", "GET"),
+            ("access-control-request-headers", " " * 1_000_000),
+        ],
     ]
     for headers in cases:
         for request, app in ((asgi_request, ASGI), (wsgi_request, WSGI)):
@@ -141,7 +165,9 @@ def test_megabyte_header_values_are_refused_cleanly() -> None:
 
 
 def test_non_ascii_origin_bytes_are_refused() -> None:
-    answer = asgi_request(ASGI, "GET", "/", [(b"origin", "https://app.example.com\u00ff".encode("latin-1"))])
+    answer = asgi_request(
+        ASGI, "GET", "/", [(b"origin", "https://app.example.com\u00ff".encode("latin-1"))]
+    )
     assert answer.cors_headers == {}
     answer = asgi_request(ASGI, "GET", "/", [(b"origin", b"https://\xc3\xa9.example.org")])
     assert answer.cors_headers == {}
@@ -168,4 +194,7 @@ def test_denial_log_lines_cannot_be_forged(caplog: object) -> None:
         logger.setLevel(logging.NOTSET)
     assert records
     assert all("\n" not in r.getMessage() and "\r" not in r.getMessage() for r in records)
-    assert "origin_not_allowed" in records[0].getMessage() or "origin_malformed" in records[0].getMessage()
+    assert (
+        "origin_not_allowed" in records[0].getMessage()
+        or "origin_malformed" in records[0].getMessage()
+    )

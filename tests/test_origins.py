@@ -38,7 +38,9 @@ def admits(m: OriginMatcher, origin: str) -> bool:
         ("chrome-extension://abcdefghijklmnop", "chrome-extension://abcdefghijklmnop"),
     ],
 )
-def test_configured_origin_is_normalized_to_its_browser_serialization(entry: str, normalized: str) -> None:
+def test_configured_origin_is_normalized_to_its_browser_serialization(
+    entry: str, normalized: str
+) -> None:
     pattern, problems = parse_pattern(entry, "origins[0]")
     assert problems == []
     assert pattern is not None
@@ -170,7 +172,11 @@ def test_null_is_allowed_only_when_listed() -> None:
 def test_exact_origin_matches_byte_for_byte() -> None:
     m = matcher("https://app.example.com")
     assert admits(m, "https://app.example.com")
-    for near in ("https://app.example.com:443", "https://APP.example.com", "https://app.example.co"):
+    for near in (
+        "https://app.example.com:443",
+        "https://APP.example.com",
+        "https://app.example.co",
+    ):
         assert not admits(m, near)
 
 

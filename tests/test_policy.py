@@ -105,7 +105,8 @@ def test_standard_methods_are_normalized_like_browsers_do_but_patch_is_not() -> 
 
 
 @pytest.mark.parametrize(
-    "header", ["Cookie", "Host", "Origin", "Sec-Fetch-Mode", "Proxy-Authorization", "Content-Length"]
+    "header",
+    ["Cookie", "Host", "Origin", "Sec-Fetch-Mode", "Proxy-Authorization", "Content-Length"],
 )
 def test_forbidden_request_headers_are_refused(header: str) -> None:
     found = problems(origins=["https://a.example.com"], request_headers=[header])
@@ -131,7 +132,9 @@ def test_set_cookie_cannot_be_exposed(header: str) -> None:
 
 
 def test_safelisted_response_headers_need_no_exposing() -> None:
-    policy = corskit.Policy(origins=["https://a.example.com"], expose_headers=["Content-Type", "X-Id"])
+    policy = corskit.Policy(
+        origins=["https://a.example.com"], expose_headers=["Content-Type", "X-Id"]
+    )
     assert policy.exposed_headers == ("X-Id",)
 
 
@@ -147,7 +150,9 @@ def test_insecure_origins_with_credentials_are_refused(origin: str) -> None:
     found = problems(origins=[origin], credentials=True)
     assert found[0].field == "origins[0]"
     assert "dangerously_allow_insecure_origins" in found[0].fix
-    assert corskit.Policy(origins=[origin], credentials=True, dangerously_allow_insecure_origins=True)
+    assert corskit.Policy(
+        origins=[origin], credentials=True, dangerously_allow_insecure_origins=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -192,7 +197,14 @@ def test_all_problems_are_reported_together() -> None:
         max_age=-5,
     )
     fields = {p.field for p in found}
-    assert {"origins", "origins[1]", "methods[0]", "request_headers[0]", "expose_headers", "max_age"} <= fields
+    assert {
+        "origins",
+        "origins[1]",
+        "methods[0]",
+        "request_headers[0]",
+        "expose_headers",
+        "max_age",
+    } <= fields
     message = str(corskit.ConfigError(found))
     assert message.startswith(f"{len(found)} problems")
 

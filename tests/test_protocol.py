@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 import corskit
+
 from conftest import Served
 from drive import Recorder
 
@@ -115,9 +116,7 @@ def test_credentialed_wildcard_methods_echo_the_requested_method(serve: Serve) -
 
 
 def test_credentialed_wildcard_headers_echo_the_requested_names(serve: Serve) -> None:
-    answer = serve(policy(credentials=True, request_headers="*")).preflight(
-        APP, "GET", "x-b,x-a"
-    )
+    answer = serve(policy(credentials=True, request_headers="*")).preflight(APP, "GET", "x-b,x-a")
     assert answer.get("access-control-allow-headers") == "x-b,x-a"
     assert answer.get("access-control-allow-credentials") == "true"
 

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import corskit
+
 from servers import raw_request, uvicorn_server, wsgiref_server
 
 APP = "http://localhost:3000"
@@ -110,8 +111,13 @@ def test_uvicorn_error_status_carries_cors_headers(asgi_base: str) -> None:
 def test_uvicorn_repeated_origin_lines_are_not_reflected(asgi_base: str) -> None:
     status, headers, _ = raw_request(
         asgi_base,
-        ["GET /items HTTP/1.1", "Host: 127.0.0.1", f"Origin: {APP}",
-         "Origin: https://a.example.com", "Connection: close"],
+        [
+            "GET /items HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Origin: {APP}",
+            "Origin: https://a.example.com",
+            "Connection: close",
+        ],
     )
     assert status == 200
     assert not [h for h in headers if h[0].lower() == "access-control-allow-origin"]
@@ -120,14 +126,18 @@ def test_uvicorn_repeated_origin_lines_are_not_reflected(asgi_base: str) -> None
 def test_uvicorn_split_request_headers_lines_are_read_as_one_list(asgi_base: str) -> None:
     status, headers, _ = raw_request(
         asgi_base,
-        ["OPTIONS /items HTTP/1.1", "Host: 127.0.0.1", f"Origin: {APP}",
-         "Access-Control-Request-Method: PUT", "Access-Control-Request-Headers: authorization",
-         "Access-Control-Request-Headers:  content-type ", "Connection: close"],
+        [
+            "OPTIONS /items HTTP/1.1",
+            "Host: 127.0.0.1",
+            f"Origin: {APP}",
+            "Access-Control-Request-Method: PUT",
+            "Access-Control-Request-Headers: authorization",
+            "Access-Control-Request-Headers:  content-type ",
+            "Connection: close",
+        ],
     )
     assert status == 204
-    assert (
-        "access-control-allow-origin", APP
-    ) in [(k.lower(), v) for k, v in headers]
+    assert ("access-control-allow-origin", APP) in [(k.lower(), v) for k, v in headers]
 
 
 # -- WSGI over wsgiref --------------------------------------------------------------------------

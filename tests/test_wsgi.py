@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import corskit
+
 from drive import Recorder, wsgi_request
 
 APP = "https://app.example.com"
@@ -90,7 +91,8 @@ def test_flask_app_behind_the_middleware() -> None:
         raise RuntimeError("boom")
 
     app.wsgi_app = corskit.wsgi.CORSMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, corskit.Policy(origins=[APP], methods=["GET", "PUT"], request_headers=["Content-Type"])
+        app.wsgi_app,
+        corskit.Policy(origins=[APP], methods=["GET", "PUT"], request_headers=["Content-Type"]),
     )
     client = app.test_client()
     response = client.get("/items", headers={"Origin": APP})
