@@ -13,11 +13,15 @@ from typing import Any
 from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
 from ._vary import HeaderMerger
 from .engine import Decision, Engine, Kind
-from .events import DenialHook, make_event, report
+from .events import DenialHook, is_listened, make_event, report
 from .reasons import Reason
 from .sources import ask_async
 
 __all__ = ["CORSMiddleware"]
+
+# Enum members as module constants: a global load is cheaper than an attribute lookup.
+_ALLOWED = Kind.ACTUAL_OK
+_ASK_SOURCE = Kind.ASK_SOURCE
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -84,9 +88,12 @@ class CORSMiddleware:
             if facts is not None:
                 await self._preflight(engine, scope, send, facts)
                 return
-        origins = [value for name, value in raw_headers if name == b"origin"]
         merge = self._merge
-        if not origins:
+        lines = iter(raw_headers)
+        for name, origin in lines:  # noqa: B007 - origin is read after the loop
+            if name == b"origin":
+                break
+        else:
             # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
             async def send_with_vary(message: Message) -> None:
                 if message["type"] == "http.response.start":
@@ -95,14 +102,18 @@ class CORSMiddleware:
 
             await self.app(scope, receive, send_with_vary)
             return
-        origin = origins[0]
-        if len(origins) > 1:
+        repeated = False
+        for name, _ in lines:  # the rest of the lines: browsers never repeat Origin
+            if name == b"origin":
+                repeated = True
+                break
+        if repeated:
             decision = engine.denied_actual(Reason.ORIGIN_REPEATED)
         else:
-            decision = engine.actual(origin)
-            if decision.kind is Kind.ASK_SOURCE:
+            decision = engine.known_actual.get(origin) or engine.actual(origin)
+            if decision.kind is _ASK_SOURCE:
                 decision = engine.actual(origin, await self._ask(engine, origin))
-        if decision.kind is not Kind.ACTUAL_OK:
+        if decision.kind is not _ALLOWED:
             await self._denied(decision, scope, receive, send, origin)
             return
         cors = decision.headers
@@ -157,26 +168,19 @@ class CORSMiddleware:
             decision = engine.denied_preflight(Reason.METHOD_MALFORMED)
         else:
             decision = engine.preflight(origin, method, request_headers, private_network)
-            if decision.kind is Kind.ASK_SOURCE:
+            if decision.kind is _ASK_SOURCE:
                 verdict = await self._ask(engine, origin)
                 decision = engine.preflight(
                     origin, method, request_headers, private_network, verdict
                 )
-        await self._answer_preflight(decision, scope, origin, method, request_headers, send)
-
-    async def _answer_preflight(
-        self,
-        decision: Decision[bytes],
-        scope: Scope,
-        origin: bytes,
-        method: bytes,
-        request_headers: bytes | None,
-        send: Send,
-    ) -> None:
         if decision.kind is Kind.PREFLIGHT_DENIED:
             self._report(decision, scope, origin, method, request_headers)
         status = decision.status or 204
-        await _respond(send, status, list(decision.headers))
+        headers = list(decision.headers)
+        if status != 204:
+            headers.append((b"content-length", b"0"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -193,6 +197,8 @@ class CORSMiddleware:
         method: bytes | None,
         request_headers: bytes | None,
     ) -> None:
+        if not is_listened(self._on_denial):
+            return
         reason = decision.reason or Reason.ORIGIN_NOT_ALLOWED
         preflight = decision.kind is Kind.PREFLIGHT_DENIED
         event = make_event(
@@ -231,7 +237,6 @@ class CORSMiddleware:
 _ACRM = b"access-control-request-method"
 _ACRH = b"access-control-request-headers"
 _ACRPN = b"access-control-request-private-network"
-_ACR_PREFIX = b"access-control-request-"
 
 # Origin lines, request-method lines, joined request-headers, private-network value.
 _PreflightFacts = tuple[list[bytes], list[bytes], bytes | None, bytes | None]
@@ -244,9 +249,11 @@ def _preflight_facts(raw_headers: list[tuple[bytes, bytes]]) -> _PreflightFacts 
     request_headers: list[bytes] = []
     private_network = None
     for name, value in raw_headers:
-        if name == b"origin":
-            origins.append(value)
-        elif name.startswith(_ACR_PREFIX):
+        size = len(name)  # 6: origin; 29, 30, 38: the access-control-request-* names
+        if size == 6:
+            if name == b"origin":
+                origins.append(value)
+        elif size > 28:
             if name == _ACRM:
                 methods.append(value)
             elif name == _ACRH:

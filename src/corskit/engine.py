@@ -153,7 +153,8 @@ class Engine(Generic[W]):
         self._true = encode("true")
         self._authorization = encode(_http.NON_WILDCARD_REQUEST_HEADER)
         # Bounded memos of decisions for repeated request facts; cleared when full.
-        self._actual_cache: dict[W, Decision[W]] = {}
+        self.known_actual: dict[W, Decision[W]] = {}
+        """Memo of actual-request decisions by origin; adapters read it before calling actual()."""
         self._preflight_cache: dict[tuple[W | None, ...], Decision[W]] = {}
         self._build_actual_constants(policy, encode)
         self._build_preflight_constants(policy, encode)
@@ -224,7 +225,7 @@ class Engine(Generic[W]):
             # Fetch "CORS check" step 2: '*' passes when credentials are not included.
             return self._actual_any
         if source_verdict is None:
-            known = self._actual_cache.get(origin)
+            known = self.known_actual.get(origin)
             if known is not None:
                 return known
         if source_verdict is None:
@@ -242,7 +243,7 @@ class Engine(Generic[W]):
             assert isinstance(verdict, Reason)
             decision = self._actual_denied[verdict]
         if source_verdict is None and len(origin) <= MAX_CACHED_KEY_LENGTH:
-            cache = self._actual_cache
+            cache = self.known_actual
             if len(cache) >= DECISION_CACHE_SIZE:
                 cache.clear()
             cache[origin] = decision

@@ -60,6 +60,11 @@ class DenialEvent:
 DenialHook = Callable[[DenialEvent], None]
 
 
+def is_listened(hook: DenialHook | None) -> bool:
+    """Whether anyone wants denial events: building one costs more than the denial itself."""
+    return hook is not None or logger.isEnabledFor(logging.DEBUG)
+
+
 def report(hook: DenialHook | None, event: DenialEvent) -> None:
     """Send a denial to the debug log and the user's hook; a failing hook breaks nothing."""
     if logger.isEnabledFor(logging.DEBUG):

@@ -16,11 +16,15 @@ from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
 from ._vary import HeaderMerger
 from .engine import Decision, Engine, Kind
 from .errors import ConfigError, ConfigProblem
-from .events import DenialHook, make_event, report
+from .events import DenialHook, is_listened, make_event, report
 from .reasons import Reason
 from .sources import ask_sync
 
 __all__ = ["CORSMiddleware"]
+
+# Enum members as module constants: a global load is cheaper than an attribute lookup.
+_ALLOWED = Kind.ACTUAL_OK
+_ASK_SOURCE = Kind.ASK_SOURCE
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], object]]
@@ -28,6 +32,10 @@ Environ = dict[str, Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _ERROR_BODY = b"Internal Server Error"
+_ERROR_HEADERS = (
+    ("Content-Type", "text/plain; charset=utf-8"),
+    ("Content-Length", str(len(_ERROR_BODY))),
+)
 
 
 def _identity(text: str) -> str:
@@ -35,10 +43,14 @@ def _identity(text: str) -> str:
 
 
 def _status_line(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        line = f"{status} Unknown"
+    return line
+
+
+# Enum lookups cost a microsecond: build every status line once.
+_STATUS_LINES = {int(status): f"{int(status)} {status.phrase}" for status in HTTPStatus}
 
 
 class CORSMiddleware:
@@ -80,47 +92,29 @@ class CORSMiddleware:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         engine = self._default if self._static else self._engine_for(environ)
-        if engine is None:
+        if engine is None:  # excluded path, or no policy: same-origin only, untouched
             return self.app(environ, start_response)
         origin: str | None = environ.get("HTTP_ORIGIN")
+        merge = self._merge
         if origin is None:
-            return self.app(environ, self._with_cors(start_response, ()))
+            # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
+            def start_with_vary(
+                status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+            ) -> Callable[[bytes], object]:
+                return start_response(status, merge(headers, ()), exc_info)
+
+            return self.app(environ, start_with_vary)
         if environ.get("REQUEST_METHOD") == "OPTIONS":
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
             if method is not None:
                 return self._preflight(engine, environ, origin, method, start_response)
-        decision = engine.actual(origin)
-        if decision.kind is Kind.ASK_SOURCE:
+        decision = engine.known_actual.get(origin) or engine.actual(origin)
+        if decision.kind is not _ALLOWED and decision.kind is _ASK_SOURCE:
             decision = engine.actual(origin, self._ask(engine, origin))
-        if decision.kind is Kind.ACTUAL_OK:
-            return self._call_app(environ, start_response, decision.headers)
-        self._report(decision, environ, origin)
-        if decision.status is not None:
-            return _respond(start_response, decision.status, self._merge((), ()))
-        # Fetch: a denied actual request still reaches the app; the browser hides the answer.
-        return self.app(environ, self._with_cors(start_response, ()))
-
-    def _engine_for(self, environ: Environ) -> Engine[str] | None:
-        chosen = self._resolve(environ) if self._resolve is not None else None
-        return self._compiled.engine_for(_router_path(environ), chosen)
-
-    def _with_cors(
-        self, start_response: StartResponse, cors: tuple[tuple[str, str], ...]
-    ) -> StartResponse:
-        merge = self._merge
-
-        def start_with_cors(
-            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
-        ) -> Callable[[bytes], object]:
-            return start_response(status, merge(headers, cors), exc_info)
-
-        return start_with_cors
-
-    def _call_app(
-        self, environ: Environ, start_response: StartResponse, cors: tuple[tuple[str, str], ...]
-    ) -> Iterable[bytes]:
+        if decision.kind is not _ALLOWED:
+            return self._denied(decision, environ, start_response, origin)
+        cors = decision.headers
         started = False
-        merge = self._merge
 
         def start_with_cors(
             status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
@@ -135,13 +129,33 @@ class CORSMiddleware:
             if started:
                 raise
             # Design rule 8: send a 500 a script can read, then re-raise so the server logs it.
-            headers = [
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Content-Length", str(len(_ERROR_BODY))),
-                *merge((), cors),
-            ]
+            headers = [*_ERROR_HEADERS, *merge((), cors)]
             start_response(_status_line(500), headers, sys.exc_info())
             return _body_then_raise(_ERROR_BODY, error)
+
+    def _engine_for(self, environ: Environ) -> Engine[str] | None:
+        chosen = self._resolve(environ) if self._resolve is not None else None
+        return self._compiled.engine_for(_router_path(environ), chosen)
+
+    def _denied(
+        self,
+        decision: Decision[str],
+        environ: Environ,
+        start_response: StartResponse,
+        origin: str,
+    ) -> Iterable[bytes]:
+        self._report(decision, environ, origin)
+        merge = self._merge
+        if decision.status is not None:
+            return _respond(start_response, decision.status, merge((), ()))
+
+        # Fetch: a denied actual request still reaches the app; the browser hides the answer.
+        def start_with_vary(
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
+        ) -> Callable[[bytes], object]:
+            return start_response(status, merge(headers, ()), exc_info)
+
+        return self.app(environ, start_with_vary)
 
     def _preflight(
         self,
@@ -174,6 +188,8 @@ class CORSMiddleware:
         method: str | None = None,
         request_headers: str | None = None,
     ) -> None:
+        if not is_listened(self._on_denial):
+            return
         event = make_event(
             decision.reason or Reason.ORIGIN_NOT_ALLOWED,
             decision.kind is Kind.PREFLIGHT_DENIED,
