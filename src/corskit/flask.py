@@ -17,9 +17,8 @@ flask-cors CVEs of 2024 came from matching a different one).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException
@@ -29,44 +28,15 @@ from ._compile import PolicyOrConfig, as_config
 from .config import Config
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook
+from .marks import cors_exempt, cors_policy, policy_of
 from .wsgi import CORSMiddleware
 
 __all__ = ["CORS", "cors_exempt", "cors_policy"]
 
 SETTING = "CORSKIT"
 EXTENSION = "corskit"
-ATTRIBUTE = "_corskit_policy"  # the same mark corskit.django's decorators use
 MEMO_SIZE = 1024  # bounded: hostile unique paths only ever clear it
 MEMO_KEY_LIMIT = 1024
-
-V = TypeVar("V")
-
-
-def cors_policy(name: str) -> Callable[[V], V]:
-    """Answer this view (or every view of this blueprint) with the named policy."""
-    if not isinstance(name, str) or not name:
-        raise TypeError("cors_policy() takes a policy name: write @cors_policy('public')")
-
-    def mark(target: V) -> V:
-        setattr(target, ATTRIBUTE, name)
-        return target
-
-    return mark
-
-
-def cors_exempt(target: V) -> V:
-    """Never answer this view (or blueprint) cross-origin: no CORS headers at all."""
-    setattr(target, ATTRIBUTE, False)
-    return target
-
-
-def _mark(target: object) -> str | bool | None:
-    choice = getattr(target, ATTRIBUTE, None)
-    if choice is None:
-        view_class = getattr(target, "view_class", None)  # View.as_view() / MethodView
-        if view_class is not None:
-            choice = getattr(view_class, ATTRIBUTE, None)
-    return choice if choice is False or isinstance(choice, str) else None
 
 
 class CORS:
@@ -192,10 +162,10 @@ class _ViewPolicy:
         except (HTTPException, RoutingException):
             return None
         endpoint = rule.endpoint
-        chosen = _mark(app.view_functions.get(endpoint))
+        chosen = policy_of(app.view_functions.get(endpoint))
         # Then the blueprints that own the endpoint, innermost first ("outer.inner.view").
         blueprint = endpoint.rpartition(".")[0]
         while chosen is None and blueprint:
-            chosen = _mark(app.blueprints.get(blueprint))
+            chosen = policy_of(app.blueprints.get(blueprint))
             blueprint = blueprint.rpartition(".")[0]
         return chosen
