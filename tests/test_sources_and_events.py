@@ -1,0 +1,115 @@
+"""Dynamic origin sources fail closed; denial events describe themselves safely."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+import corskit
+from corskit.events import DenialEvent, escape_for_log
+
+from drive import Recorder, asgi_request, wsgi_request
+
+APP = "https://app.example.com"
+
+
+def test_failing_async_source_fails_closed_in_asgi(caplog: pytest.LogCaptureFixture) -> None:
+    async def source(origin: str) -> bool:
+        raise ConnectionError("store down")
+
+    app = corskit.asgi.CORSMiddleware(Recorder().asgi, corskit.Policy(origin_source=source))
+    with caplog.at_level(logging.ERROR, logger="corskit"):
+        answer = asgi_request(app, headers=[("origin", APP)])
+    assert answer.status == 200
+    assert answer.cors_headers == {}
+    assert "origin_source failed" in caplog.text
+
+
+def test_source_returning_a_coroutine_is_refused_in_wsgi(caplog: pytest.LogCaptureFixture) -> None:
+    async def decide(origin: str) -> bool:
+        return True
+
+    def sneaky(origin: str) -> Any:  # looks sync, answers with a coroutine
+        return decide(origin)
+
+    app = corskit.wsgi.CORSMiddleware(Recorder().wsgi, corskit.Policy(origin_source=sneaky))
+    with caplog.at_level(logging.ERROR, logger="corskit"):
+        answer = wsgi_request(app, headers=[("origin", APP)])
+    assert answer.cors_headers == {}
+    assert "cannot be used from WSGI" in caplog.text
+
+
+def test_sync_source_works_in_asgi_too() -> None:
+    app = corskit.asgi.CORSMiddleware(
+        Recorder().asgi, corskit.Policy(origin_source=lambda origin: origin == APP)
+    )
+    assert asgi_request(app, headers=[("origin", APP)]).get("access-control-allow-origin") == APP
+
+
+def test_async_source_denial_reason_reaches_the_event() -> None:
+    events: list[DenialEvent] = []
+
+    async def source(origin: str) -> bool:
+        await asyncio.sleep(0)
+        raise RuntimeError("boom")
+
+    app = corskit.asgi.CORSMiddleware(
+        Recorder().asgi, corskit.Policy(origin_source=source), on_denial=events.append
+    )
+    asgi_request(app, headers=[("origin", APP)])
+    assert [e.reason for e in events] == [corskit.Reason.ORIGIN_SOURCE_FAILED]
+
+
+def test_event_description_is_one_escaped_line() -> None:
+    event = DenialEvent(
+        corskit.Reason.HEADER_NOT_ALLOWED,
+        True,
+        "https://evil\nexample",
+        "OPTIONS",
+        "/x",
+        "PUT",
+        "x-a\r\nx-b",
+    )
+    text = event.describe()
+    assert "\n" not in text and "\r" not in text
+    assert "requested-method=PUT" in text
+    assert "header_not_allowed" in text
+    assert escape_for_log(None) == "-"
+
+
+def test_every_reason_has_an_explanation() -> None:
+    for reason in corskit.Reason:
+        assert reason.explanation
+
+
+def test_config_error_from_a_plain_message() -> None:
+    error = corskit.ConfigError("something is off")
+    assert error.errors[0].reason == "something is off"
+
+
+def test_config_accepts_policy_and_route_objects_inside_a_dict() -> None:
+    config = corskit.Config.from_dict(
+        {
+            "default": "p",
+            "policies": {"p": corskit.Policy(origins=[APP])},
+            "routes": [corskit.Route("/x/*", exclude=True)],
+        }
+    )
+    assert config.routes[0].exclude is True
+
+
+@pytest.mark.parametrize(
+    "route",
+    [corskit.Route("/x", exclude="yes"), "not a route"],  # type: ignore[arg-type]
+)
+def test_config_refuses_malformed_route_objects(route: Any) -> None:
+    with pytest.raises(corskit.ConfigError):
+        corskit.Config(policies={"p": corskit.Policy(origins=[APP])}, routes=[route])
+
+
+def test_config_default_naming_no_policy() -> None:
+    with pytest.raises(corskit.ConfigError, match="names no policy"):
+        corskit.Config(policies={"app": corskit.Policy(origins=[APP])}, default="ap")
