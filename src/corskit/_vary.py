@@ -33,7 +33,7 @@ class HeaderMerger(Generic[W]):
         self._star = encode("*")
         self._comma = encode(",")
         self._also_origin = encode(", Origin")
-        self._vary_origin = (encode("Vary"), encode("Origin"))
+        self._vary_origin = (encode("vary"), encode("Origin"))  # ASGI wants lower-case names
 
     def merge(
         self, headers: Iterable[Sequence[W]], cors: Sequence[tuple[W, W]]

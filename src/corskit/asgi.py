@@ -30,6 +30,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _ERROR_BODY = b"Internal Server Error"
+# corskit's own non-204 answers (preflights, refusals) are empty text, said explicitly.
+_EMPTY_BODY_HEADERS = ((b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"0"))
 _ERROR_HEADERS = (
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", str(len(_ERROR_BODY)).encode()),
@@ -78,11 +80,14 @@ class CORSMiddleware:
                 return
             await self.app(scope, receive, send)
             return
+        raw_headers = scope["headers"]
+        if type(raw_headers) is not list:
+            # ASGI allows any iterable, even a one-shot one: read it once, for everyone after us.
+            scope["headers"] = raw_headers = [tuple(line) for line in raw_headers]
         engine = self._default if self._static else self._engine_for(scope)
         if engine is None:  # excluded path, or no policy: same-origin only, untouched
             await self.app(scope, receive, send)
             return
-        raw_headers = scope["headers"]
         if scope["method"] == "OPTIONS":
             facts = _preflight_facts(raw_headers)
             if facts is not None:
@@ -178,7 +183,7 @@ class CORSMiddleware:
         status = decision.status or 204
         headers = list(decision.headers)
         if status != 204:
-            headers.append((b"content-length", b"0"))
+            headers.extend(_EMPTY_BODY_HEADERS)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
@@ -213,6 +218,8 @@ class CORSMiddleware:
         report(self._on_denial, event)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if type(scope["headers"]) is not list:
+            scope["headers"] = [tuple(line) for line in scope["headers"]]
         engine = self._default if self._static else self._engine_for(scope)
         origin = _first(scope["headers"], b"origin") if engine is not None else None
         if engine is None or origin is None:
@@ -278,6 +285,6 @@ async def _respond(
     send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes = b""
 ) -> None:
     if status != 204 and not body:
-        headers.append((b"content-length", b"0"))
+        headers.extend(_EMPTY_BODY_HEADERS)
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

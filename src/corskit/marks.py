@@ -26,15 +26,23 @@ def cors_policy(name: str) -> Callable[[T], T]:
         raise TypeError("cors_policy() takes a policy name: write @cors_policy('public')")
 
     def mark(target: T) -> T:
-        setattr(target, ATTRIBUTE, name)
-        return target
+        return _set_mark(target, name)
 
     return mark
 
 
 def cors_exempt(target: T) -> T:
     """Never answer the decorated handler cross-origin: no CORS headers at all."""
-    setattr(target, ATTRIBUTE, False)
+    return _set_mark(target, False)
+
+
+def _set_mark(target: T, choice: str | bool) -> T:
+    try:
+        setattr(target, ATTRIBUTE, choice)
+    except (AttributeError, TypeError):
+        raise TypeError(
+            f"corskit cannot mark {target!r}; mark the function, class, route or router itself"
+        ) from None
     return target
 
 

@@ -32,6 +32,8 @@ Environ = dict[str, Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
 
 _ERROR_BODY = b"Internal Server Error"
+# corskit's own non-204 answers (preflights, refusals) are empty text, said explicitly.
+_EMPTY_BODY_HEADERS = (("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0"))
 _ERROR_HEADERS = (
     ("Content-Type", "text/plain; charset=utf-8"),
     ("Content-Length", str(len(_ERROR_BODY))),
@@ -214,7 +216,7 @@ def _respond(
     start_response: StartResponse, status: int, headers: list[tuple[str, str]]
 ) -> list[bytes]:
     if status != 204:
-        headers.append(("Content-Length", "0"))
+        headers.extend(_EMPTY_BODY_HEADERS)
     start_response(_status_line(status), headers)
     return []
 
