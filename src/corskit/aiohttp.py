@@ -1,0 +1,307 @@
+"""corskit for aiohttp, which is neither ASGI nor WSGI.
+
+``corskit.aiohttp.setup(app, policy_or_config)`` installs two hooks on the application:
+
+- an outermost middleware that answers preflights itself and decides every actual request.
+  aiohttp routes before middlewares run, but a route without an OPTIONS handler does not stop
+  them: the match error (405, or 404) is only raised when the matched handler is called, and
+  corskit answers the preflight without calling it;
+- an ``on_response_prepare`` signal that merges ``Vary: Origin`` and the CORS headers into
+  every response the request gets, right before its headers are sent: handler responses,
+  streamed responses, raised ``HTTPException`` answers, and aiohttp's own 500 page for an
+  unhandled exception.
+
+Call ``setup`` on the main application (not a sub-application), before it starts. Do not stack
+a second CORS layer (aiohttp-cors) on the same app. Per-handler policies::
+
+    @corskit.aiohttp.cors_policy("public")
+    async def feed(request): ...
+
+The handler's mark is found the way aiohttp routes: for a preflight, with the method the
+browser asked for (``Access-Control-Request-Method``). Unmarked handlers use the config's
+path routes, matched against the path the aiohttp router sees (``rel_url.path_safe``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, Literal, TypeVar
+
+from aiohttp import web
+from aiohttp.abc import AbstractMatchInfo
+
+from ._compile import CompiledConfig, PolicyOrConfig, as_config
+from ._vary import HeaderMerger
+from .config import Config
+from .engine import Decision, Engine, Kind
+from .errors import ConfigError, ConfigProblem
+from .events import DenialHook, make_event, report
+from .marks import ATTRIBUTE, cors_exempt, cors_policy
+from .reasons import Reason
+from .sources import ask_async
+
+__all__ = ["CORS", "cors_exempt", "cors_policy", "setup"]
+
+T = TypeVar("T")
+Choice = str | Literal[False]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_ACRM = "Access-Control-Request-Method"
+_ACRH = "Access-Control-Request-Headers"
+_ACRPN = "Access-Control-Request-Private-Network"
+_STATE: Any = (  # what the middleware decided, read back when the response is prepared
+    web.RequestKey("corskit_headers", tuple)
+    if hasattr(web, "RequestKey")
+    else "corskit_headers"  # aiohttp before RequestKey: a plain string key
+)
+_VIEW_METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+"""What web.View dispatches to a method of the same (lower-case) name."""
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+class CORS:
+    """The compiled configuration and the two aiohttp hooks. Build it with :func:`setup`.
+
+    The instance itself is the (new-style) aiohttp middleware.
+    """
+
+    __middleware_version__ = 1
+
+    def __init__(
+        self,
+        app: web.Application,
+        policy: PolicyOrConfig | None = None,
+        *,
+        on_denial: DenialHook | None = None,
+        **policy_options: Any,
+    ) -> None:
+        self.app = app
+        self.config: Config = as_config(policy, policy_options)
+        self._compiled = CompiledConfig(self.config, str)
+        self._merge = HeaderMerger(_identity).merge
+        self._on_denial = on_denial
+        self._marked = True  # until startup has looked at the handlers
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        engine = await self._engine_for(request)
+        if engine is None:  # excluded, or no policy: same-origin only, untouched
+            return await handler(request)
+        headers = request.headers
+        origins = headers.getall("Origin", ())
+        if not origins:
+            # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
+            request[_STATE] = ()
+            return await handler(request)
+        origin = origins[0]
+        if request.method == "OPTIONS":
+            methods = headers.getall(_ACRM, ())
+            if methods:
+                return await self._preflight(engine, request, origins, methods)
+        if len(origins) > 1:
+            decision = engine.denied_actual(Reason.ORIGIN_REPEATED)
+        else:
+            decision = engine.actual(origin)
+            if decision.kind is Kind.ASK_SOURCE:
+                decision = engine.actual(origin, await _ask(engine, origin))
+        if decision.kind is Kind.ACTUAL_OK:
+            request[_STATE] = decision.headers
+            return await handler(request)
+        self._report(decision, request, origin)
+        request[_STATE] = ()
+        if decision.status is not None:
+            return web.Response(status=decision.status)
+        # Fetch: a denied actual request still reaches the app; the browser hides the answer.
+        return await handler(request)
+
+    async def _on_response_prepare(
+        self, request: web.BaseRequest, response: web.StreamResponse
+    ) -> None:
+        cors = request.pop(_STATE, None)
+        if cors is None:  # a preflight answer, an excluded path, or corskit did not run
+            return
+        merged = self._merge(response.headers.items(), cors)
+        response.headers.clear()
+        response.headers.extend(merged)
+
+    async def _on_startup(self, app: web.Application) -> None:
+        """Check every handler's mark once; skip the per-request lookup when there are none."""
+        declared = {choice for choice in _marks(app, set()) if choice is not None}
+        names = sorted(self.config.policies)
+        problems = [
+            ConfigProblem(
+                "cors_policy",
+                choice,
+                "names no policy in the CORS configuration",
+                f"use one of: {', '.join(names)}" if names else "define the policy first",
+            )
+            for choice in sorted(c for c in declared if isinstance(c, str))
+            if choice not in self.config.policies
+        ]
+        if problems:
+            raise ConfigError(problems)
+        self._marked = bool(declared)
+
+    # -- preflights ------------------------------------------------------------------------
+
+    async def _preflight(
+        self,
+        engine: Engine[str],
+        request: web.Request,
+        origins: list[str],
+        methods: list[str],
+    ) -> web.StreamResponse:
+        headers = request.headers
+        origin, method = origins[0], methods[0]
+        request_headers_lines = headers.getall(_ACRH, ())
+        # Intermediaries may split Access-Control-Request-Headers: read the lines as one list.
+        request_headers = ",".join(request_headers_lines) if request_headers_lines else None
+        if len(methods) > 1:
+            decision = engine.denied_preflight(Reason.METHOD_MALFORMED)
+        elif len(origins) > 1:
+            decision = engine.denied_preflight(Reason.ORIGIN_REPEATED)
+        else:
+            private_network = headers.get(_ACRPN)
+            decision = engine.preflight(origin, method, request_headers, private_network)
+            if decision.kind is Kind.ASK_SOURCE:
+                verdict = await _ask(engine, origin)
+                decision = engine.preflight(
+                    origin, method, request_headers, private_network, verdict
+                )
+        if decision.kind is Kind.PREFLIGHT_DENIED:
+            self._report(decision, request, origin, method, request_headers)
+        return web.Response(status=decision.status or 204, headers=decision.headers)
+
+    # -- policy choice ---------------------------------------------------------------------
+
+    async def _engine_for(self, request: web.Request) -> Engine[str] | None:
+        chosen = await self._route_choice(request) if self._marked else None
+        return self._compiled.engine_for(request.rel_url.path_safe, chosen)
+
+    async def _route_choice(self, request: web.Request) -> Choice | None:
+        match_info: AbstractMatchInfo = request.match_info
+        method = request.method
+        if method == "OPTIONS":
+            requested = request.headers.get(_ACRM)
+            if requested is not None:
+                # A preflight asks about the request that follows: route that one.
+                try:
+                    probe = request.clone(method=requested)
+                except (RuntimeError, ValueError):
+                    return None
+                match_info = await self.app.router.resolve(probe)
+                method = requested
+        if match_info.http_exception is not None:
+            return None
+        return _handler_mark(match_info.handler, method)
+
+    # -- shared ----------------------------------------------------------------------------
+
+    def _report(
+        self,
+        decision: Decision[str],
+        request: web.Request,
+        origin: str,
+        method: str | None = None,
+        request_headers: str | None = None,
+    ) -> None:
+        event = make_event(
+            decision.reason or Reason.ORIGIN_NOT_ALLOWED,
+            decision.kind is Kind.PREFLIGHT_DENIED,
+            origin,
+            request.method,
+            request.path,
+            method,
+            request_headers,
+        )
+        report(self._on_denial, event)
+
+
+_CORS_KEY = web.AppKey("corskit", CORS)
+
+
+def setup(
+    app: web.Application,
+    policy: PolicyOrConfig | None = None,
+    *,
+    on_denial: DenialHook | None = None,
+    **policy_options: Any,
+) -> CORS:
+    """Install corskit on ``app`` (the main application), outermost, before it starts.
+
+    ``policy`` is a :class:`corskit.Policy`, a :class:`corskit.Config` or a config dict; or
+    pass Policy keyword arguments (``origins=[...]``). Returns the installed :class:`CORS`.
+    """
+    if _CORS_KEY in app:
+        raise ConfigError(
+            ConfigProblem(
+                "setup",
+                app,
+                "already has corskit installed",
+                "call corskit.aiohttp.setup once per application: two CORS layers answer twice",
+            )
+        )
+    cors = CORS(app, policy, on_denial=on_denial, **policy_options)
+    app.middlewares.insert(0, cors)
+    app.on_response_prepare.append(cors._on_response_prepare)
+    app.on_startup.append(cors._on_startup)
+    app[_CORS_KEY] = cors
+    return cors
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+async def _ask(engine: Engine[str], origin: str) -> bool | Reason:
+    source = engine.policy.origin_source
+    assert source is not None
+    return await ask_async(source, origin)
+
+
+def _mark_of(target: object) -> Choice | None:
+    if target is None:
+        return None
+    value = getattr(target, ATTRIBUTE, None)
+    if value is False or (isinstance(value, str) and value):
+        return value
+    return None
+
+
+def _handler_mark(handler: object, method: str) -> Choice | None:
+    if inspect.isclass(handler) and method in _VIEW_METHODS:
+        # web.View dispatches on the method name. Only real method names are looked up: the
+        # requested method is attacker-controlled.
+        chosen = _mark_of(getattr(handler, method.lower(), None))
+        if chosen is not None:
+            return chosen
+    while handler is not None:
+        chosen = _mark_of(handler)
+        if chosen is not None:
+            return chosen
+        handler = handler.func if isinstance(handler, functools.partial) else None
+    return None
+
+
+def _marks(app: web.Application, seen: set[int]) -> Iterator[Choice | None]:
+    """Every mark on the handlers of ``app`` and its sub-applications."""
+    if id(app) in seen:
+        return
+    seen.add(id(app))
+    for route in app.router.routes():
+        handler: object = route.handler
+        if inspect.isclass(handler):
+            for name in sorted(_VIEW_METHODS):
+                yield _mark_of(getattr(handler, name.lower(), None))
+        while handler is not None:
+            yield _mark_of(handler)
+            handler = handler.func if isinstance(handler, functools.partial) else None
+    for resource in app.router.resources():
+        sub = resource.get_info().get("app")
+        if isinstance(sub, web.Application):
+            yield from _marks(sub, seen)
