@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from aiohttp.abc import AbstractMatchInfo
@@ -38,14 +38,13 @@ from .config import Config
 from .engine import Decision, Engine, Kind
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook, make_event, report
-from .marks import ATTRIBUTE, cors_exempt, cors_policy
+from .marks import Choice, cors_exempt, cors_policy, handler_mark, mark_of
 from .reasons import Reason
 from .sources import ask_async
 
 __all__ = ["CORS", "cors_exempt", "cors_policy", "setup"]
 
 T = TypeVar("T")
-Choice = str | Literal[False]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _ACRM = "Access-Control-Request-Method"
@@ -199,7 +198,7 @@ class CORS:
                 method = requested
         if match_info.http_exception is not None:
             return None
-        return _handler_mark(match_info.handler, method)
+        return handler_mark(match_info.handler, method, _VIEW_METHODS)
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -264,30 +263,6 @@ async def _ask(engine: Engine[str], origin: str) -> bool | Reason:
     return await ask_async(source, origin)
 
 
-def _mark_of(target: object) -> Choice | None:
-    if target is None:
-        return None
-    value = getattr(target, ATTRIBUTE, None)
-    if value is False or (isinstance(value, str) and value):
-        return value
-    return None
-
-
-def _handler_mark(handler: object, method: str) -> Choice | None:
-    if inspect.isclass(handler) and method in _VIEW_METHODS:
-        # web.View dispatches on the method name. Only real method names are looked up: the
-        # requested method is attacker-controlled.
-        chosen = _mark_of(getattr(handler, method.lower(), None))
-        if chosen is not None:
-            return chosen
-    while handler is not None:
-        chosen = _mark_of(handler)
-        if chosen is not None:
-            return chosen
-        handler = handler.func if isinstance(handler, functools.partial) else None
-    return None
-
-
 def _marks(app: web.Application, seen: set[int]) -> Iterator[Choice | None]:
     """Every mark on the handlers of ``app`` and its sub-applications."""
     if id(app) in seen:
@@ -297,9 +272,9 @@ def _marks(app: web.Application, seen: set[int]) -> Iterator[Choice | None]:
         handler: object = route.handler
         if inspect.isclass(handler):
             for name in sorted(_VIEW_METHODS):
-                yield _mark_of(getattr(handler, name.lower(), None))
+                yield mark_of(getattr(handler, name.lower(), None))
         while handler is not None:
-            yield _mark_of(handler)
+            yield mark_of(handler)
             handler = handler.func if isinstance(handler, functools.partial) else None
     for resource in app.router.resources():
         sub = resource.get_info().get("app")

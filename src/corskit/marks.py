@@ -9,10 +9,15 @@ corskit answers before routing) honour it too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+import functools
+import inspect
+from collections.abc import Callable, Collection
+from typing import Literal, TypeVar
 
-__all__ = ["cors_exempt", "cors_policy", "policy_of"]
+__all__ = ["Choice", "cors_exempt", "cors_policy", "handler_mark", "mark_of", "policy_of"]
+
+Choice = str | Literal[False]
+"""A policy name, or False for "no CORS here" (same-origin only)."""
 
 ATTRIBUTE = "_corskit_policy"
 """Where the mark lives: a policy name, or False for "never answered cross-origin"."""
@@ -54,3 +59,37 @@ def policy_of(target: object) -> str | bool | None:
         if view_class is not None:
             choice = getattr(view_class, ATTRIBUTE, None)
     return choice if choice is False or isinstance(choice, str) else None
+
+
+def mark_of(target: object) -> Choice | None:
+    """The mark on exactly this object (not its class); None when absent or malformed."""
+    if target is None:
+        return None
+    value = getattr(target, ATTRIBUTE, None)
+    if value is False or (isinstance(value, str) and value):
+        return value
+    return None
+
+
+def handler_mark(
+    handler: object, method: object, dispatched: Collection[str], head_as_get: bool = False
+) -> Choice | None:
+    """The mark of the code that will handle ``method``.
+
+    Class-based views dispatch on the method name, so a mark on that method wins; only real
+    method names in ``dispatched`` are looked up, because the requested method is
+    attacker-controlled. Then the handler itself, and through ``functools.partial`` layers.
+    """
+    if inspect.isclass(handler) and isinstance(method, str) and method in dispatched:
+        name = method.lower()
+        if head_as_get and method == "HEAD" and not hasattr(handler, "head"):
+            name = "get"
+        chosen = mark_of(getattr(handler, name, None))
+        if chosen is not None:
+            return chosen
+    while handler is not None:
+        chosen = mark_of(handler)
+        if chosen is not None:
+            return chosen
+        handler = handler.func if isinstance(handler, functools.partial) else None
+    return None

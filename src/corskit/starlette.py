@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from starlette.routing import BaseRoute, Host, Match, Mount, Router
 
@@ -38,13 +38,11 @@ from ._compile import PolicyOrConfig
 from .config import Config
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook
-from .marks import ATTRIBUTE, cors_exempt, cors_policy
+from .marks import Choice, cors_exempt, cors_policy, handler_mark, mark_of
 
 __all__ = ["CORSMiddleware", "RouteResolver", "cors_exempt", "cors_policy"]
 
 T = TypeVar("T")
-Choice = str | Literal[False]
-"""A policy name, or False for "no CORS here" (same-origin only)."""
 
 _ACRM = b"access-control-request-method"
 _ENDPOINT_METHODS = frozenset(
@@ -81,7 +79,7 @@ class RouteResolver:
             if requested is not None:
                 # A preflight asks about the request that follows: route that one.
                 probe["method"] = requested.decode("latin-1")
-        return _resolve(router.routes, probe, _mark_of(router))
+        return _resolve(router.routes, probe, mark_of(router))
 
     def declared(self) -> set[Choice]:
         """Every policy choice marked on the router's routes, endpoints and sub-routers."""
@@ -89,7 +87,7 @@ class RouteResolver:
             return set()
         found: set[Choice] = set()
         for target in _marked_targets(self._router, set()):
-            choice = _mark_of(target)
+            choice = mark_of(target)
             if choice is not None:
                 found.add(choice)
         return found
@@ -192,9 +190,9 @@ def _match(
 
 
 def _choose(node: Any, scope: dict[str, Any], inherited: Choice | None) -> Choice | None:
-    own = _mark_of(node)
+    own = mark_of(node)
     if isinstance(node, (Mount, Host)):
-        layer = own if own is not None else _mark_of(getattr(node, "app", None))
+        layer = own if own is not None else mark_of(getattr(node, "app", None))
         base = layer if layer is not None else inherited
         inner = _routes_below(node)
         return _resolve(inner, scope, base) if inner else base
@@ -204,41 +202,16 @@ def _choose(node: Any, scope: dict[str, Any], inherited: Choice | None) -> Choic
     if own is not None:
         return own
     endpoint = scope.get("endpoint", getattr(node, "endpoint", None))
-    chosen = _endpoint_mark(endpoint, scope.get("method"))
+    chosen = handler_mark(endpoint, scope.get("method"), _ENDPOINT_METHODS, head_as_get=True)
     return chosen if chosen is not None else inherited
-
-
-def _endpoint_mark(endpoint: Any, method: object) -> Choice | None:
-    if inspect.isclass(endpoint) and isinstance(method, str) and method in _ENDPOINT_METHODS:
-        # HTTPEndpoint dispatches on the method name; HEAD falls back to get(). Only real
-        # method names are looked up: the requested method is attacker-controlled.
-        name = "get" if method == "HEAD" and not hasattr(endpoint, "head") else method.lower()
-        chosen = _mark_of(getattr(endpoint, name, None))
-        if chosen is not None:
-            return chosen
-    while endpoint is not None:
-        chosen = _mark_of(endpoint)
-        if chosen is not None:
-            return chosen
-        endpoint = endpoint.func if isinstance(endpoint, functools.partial) else None
-    return None
 
 
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _mark_of(target: object) -> Choice | None:
-    if target is None:
-        return None
-    value = getattr(target, ATTRIBUTE, None)
-    if value is False or (isinstance(value, str) and value):
-        return value
-    return None
-
-
 def _first_mark(*targets: object) -> Choice | None:
     for target in targets:
-        chosen = _mark_of(target)
+        chosen = mark_of(target)
         if chosen is not None:
             return chosen
     return None
