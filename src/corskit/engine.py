@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from enum import Enum
-from typing import Generic, TypeVar, cast
+from typing import Generic, Literal, TypeVar, cast
 
 from . import _http
 from .policy import Policy
@@ -36,9 +36,8 @@ SourceVerdict = bool | Reason | None
 """What a dynamic origin source said: True/False, a Reason when it failed, None: not asked."""
 
 
-def _from_source(verdict: SourceVerdict) -> Reason | bool:
-    if verdict is True:
-        return True
+def _from_source(verdict: SourceVerdict) -> Reason:
+    """The denial reason for a source's negative answer."""
     return verdict if isinstance(verdict, Reason) else Reason.ORIGIN_NOT_ALLOWED
 
 
@@ -207,8 +206,10 @@ class Engine(Generic[W]):
 
     # -- origin ----------------------------------------------------------------------------
 
-    def _static_verdict(self, origin: W) -> Reason | bool | None:
+    def _verdict(self, origin: W, source_verdict: SourceVerdict) -> Reason | Literal[True] | None:
         """True: allowed. A Reason: denied. None: the dynamic source must decide."""
+        if source_verdict is not None:
+            return True if source_verdict is True else _from_source(source_verdict)
         if origin in self._exact:
             return True
         if self._slow_match and self._matches_parsed(self._decode(origin)):
@@ -228,25 +229,18 @@ class Engine(Generic[W]):
             known = self.known_actual.get(origin)
             if known is not None:
                 return known
-        if source_verdict is None:
-            verdict = self._static_verdict(origin)
-            if verdict is None:
-                return self._ask_source
-        else:
-            verdict = _from_source(source_verdict)
+        verdict = self._verdict(origin, source_verdict)
+        if verdict is None:
+            return self._ask_source
         if verdict is True:
             # Fetch "CORS check" step 3: the value must equal the request's origin, byte for byte.
             decision: Decision[W] = Decision(
                 Kind.ACTUAL_OK, ((self._acao, origin),) + self._actual_rest
             )
         else:
-            assert isinstance(verdict, Reason)
             decision = self._actual_denied[verdict]
-        if source_verdict is None and len(origin) <= MAX_CACHED_KEY_LENGTH:
-            cache = self.known_actual
-            if len(cache) >= DECISION_CACHE_SIZE:
-                cache.clear()
-            cache[origin] = decision
+        if source_verdict is None:
+            _remember(self.known_actual, origin, len(origin), decision)
         return decision
 
     def denied_actual(self, reason: Reason) -> Decision[W]:
@@ -272,7 +266,8 @@ class Engine(Generic[W]):
             origin, method, request_headers, private_network, source_verdict
         )
         if source_verdict is None and decision.kind is not Kind.ASK_SOURCE:
-            self._remember(key, decision)
+            size = sum(len(part) for part in key if part is not None)
+            _remember(self._preflight_cache, key, size, decision)
         return decision
 
     def denied_preflight(self, reason: Reason) -> Decision[W]:
@@ -290,14 +285,10 @@ class Engine(Generic[W]):
         if self._any:
             allow_origin = self._star
         else:
-            if source_verdict is None:
-                verdict = self._static_verdict(origin)
-                if verdict is None:
-                    return self._ask_source
-            else:
-                verdict = _from_source(source_verdict)
+            verdict = self._verdict(origin, source_verdict)
+            if verdict is None:
+                return self._ask_source
             if verdict is not True:
-                assert isinstance(verdict, Reason)
                 return self._preflight_denied[verdict]
             allow_origin = origin
         headers: list[tuple[W, W]] = [(self._acao, allow_origin)]
@@ -367,10 +358,14 @@ class Engine(Generic[W]):
             return Reason.HEADERS_TOO_MANY
         return names
 
-    def _remember(self, key: tuple[W | None, ...], decision: Decision[W]) -> None:
-        if sum(len(part) for part in key if part is not None) > MAX_CACHED_KEY_LENGTH:
-            return
-        cache = self._preflight_cache
-        if len(cache) >= DECISION_CACHE_SIZE:
-            cache.clear()
-        cache[key] = decision
+
+K = TypeVar("K")
+
+
+def _remember(cache: dict[K, Decision[W]], key: K, size: int, decision: Decision[W]) -> None:
+    """Memoize a decision for repeated request facts; bounded, cleared when full."""
+    if size > MAX_CACHED_KEY_LENGTH:
+        return
+    if len(cache) >= DECISION_CACHE_SIZE:
+        cache.clear()
+    cache[key] = decision
