@@ -171,3 +171,89 @@ def test_exception_after_response_started_is_not_answered_twice() -> None:
     answer = asgi_request(app, headers=[("origin", APP)])
     assert answer.status == 200
     assert isinstance(answer.raised, RuntimeError)
+
+
+def test_routes_match_the_path_below_root_path() -> None:
+    # uvicorn --root-path puts the prefix in both path and root_path; routers strip it.
+    config = corskit.Config.from_dict(
+        {
+            "default": "p",
+            "policies": {"p": {"origins": [APP], "credentials": True}},
+            "routes": [{"path": "/admin/*", "exclude": True}],
+        }
+    )
+    app = corskit.asgi.CORSMiddleware(Recorder().asgi, config)
+
+    def ask(path: str, root_path: str) -> Any:
+        scope_answer: list[Any] = []
+
+        async def run() -> None:
+            scope = {
+                "type": "http",
+                "method": "GET",
+                "path": path,
+                "root_path": root_path,
+                "headers": [(b"origin", APP.encode())],
+            }
+
+            async def receive() -> dict[str, Any]:
+                return {"type": "http.request"}
+
+            async def send(message: dict[str, Any]) -> None:
+                scope_answer.append(message)
+
+            await app(scope, receive, send)
+
+        asyncio.run(run())
+        return dict(scope_answer[0]["headers"]).get(b"access-control-allow-origin")
+
+    assert ask("/svc/admin/users", "/svc") is None
+    assert ask("/admin/users", "") is None
+    assert ask("/svc/api/items", "/svc") == APP.encode()
+    assert ask("/svcadmin/users", "/svc") == APP.encode()  # not below the root path
+
+
+def test_reused_response_message_does_not_leak_headers_between_requests() -> None:
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"x")]}
+
+    async def reusing_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send(start)  # the same dict for every request
+        await send({"type": "http.response.body", "body": b""})
+
+    app = corskit.asgi.CORSMiddleware(
+        reusing_app, corskit.Policy(origins=[APP, "https://b.example.com"])
+    )
+    first = asgi_request(app, headers=[("origin", APP)])
+    second = asgi_request(app, headers=[("origin", "https://b.example.com")])
+    third = asgi_request(app, headers=[("origin", "https://evil.example.net")])
+    assert first.get("access-control-allow-origin") == APP
+    assert second.get("access-control-allow-origin") == "https://b.example.com"
+    assert third.cors_headers == {}
+    assert start["headers"] == [(b"content-type", b"x")]
+
+
+def test_one_shot_response_header_iterables_are_kept_whole() -> None:
+    async def generator_headers(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = iter(
+            [(b"content-type", b"x"), (b"x-a", b"1"), (b"vary", b"Accept"), (b"x-b", b"2")]
+        )
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = corskit.asgi.CORSMiddleware(generator_headers, corskit.Policy(origins=[APP]))
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert answer.get("content-type") == "x"
+    assert answer.get("x-a") == "1"
+    assert answer.get_all("vary") == ["Accept, Origin"]
+
+
+def test_a_failing_resolver_falls_back_to_the_path_routes() -> None:
+    def resolve(scope: dict[str, Any]) -> str | bool | None:
+        raise ValueError("route converter choked")
+
+    app = corskit.asgi.CORSMiddleware(
+        Recorder().asgi, corskit.Policy(origins=[APP]), resolve_policy=resolve
+    )
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert answer.status == 200
+    assert answer.get("access-control-allow-origin") == APP

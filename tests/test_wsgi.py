@@ -113,3 +113,54 @@ def test_flask_app_behind_the_middleware() -> None:
     error = client.get("/boom", headers={"Origin": APP})
     assert error.status_code == 500
     assert error.headers["Access-Control-Allow-Origin"] == APP
+
+
+def test_generator_app_failing_before_start_response_gets_a_readable_500() -> None:
+    def lazy_app(environ: dict[str, Any], start_response: Any) -> Any:
+        raise RuntimeError("boom")
+        yield b""  # pragma: no cover - makes this a generator: nothing runs until iterated
+
+    middleware = corskit.wsgi.CORSMiddleware(lazy_app, corskit.Policy(origins=[APP]))
+    answer = wsgi_request(middleware, headers=[("origin", APP)])
+    assert answer.status == 500
+    assert answer.get("access-control-allow-origin") == APP
+    assert answer.body == b"Internal Server Error"
+    assert isinstance(answer.raised, RuntimeError)
+
+
+def test_generator_app_that_starts_normally_streams_through() -> None:
+    closed: list[bool] = []
+
+    class Body:
+        def __iter__(self) -> Any:
+            yield b"a"
+            yield b"b"
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def lazy_app(environ: dict[str, Any], start_response: Any) -> Any:
+        def body() -> Any:
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            yield from Body()
+
+        return body()
+
+    middleware = corskit.wsgi.CORSMiddleware(lazy_app, corskit.Policy(origins=[APP]))
+    answer = wsgi_request(middleware, headers=[("origin", APP)])
+    assert answer.body == b"ab"
+    assert answer.get("access-control-allow-origin") == APP
+
+
+def test_generator_app_failing_after_start_propagates() -> None:
+    def lazy_app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [])
+        yield b"partial"
+        raise RuntimeError("late")
+
+    def deferred(environ: dict[str, Any], start_response: Any) -> Any:
+        return lazy_app(environ, start_response)
+
+    middleware = corskit.wsgi.CORSMiddleware(deferred, corskit.Policy(origins=[APP]))
+    answer = wsgi_request(middleware, headers=[("origin", APP)])
+    assert isinstance(answer.raised, RuntimeError)

@@ -39,6 +39,8 @@ class HeaderMerger(Generic[W]):
         self, headers: Iterable[Sequence[W]], cors: Sequence[tuple[W, W]]
     ) -> list[tuple[W, W]]:
         """Return a new header list with ``cors`` added and ``Origin`` merged into Vary."""
+        if type(headers) is not list and type(headers) is not tuple:
+            headers = list(headers)  # ASGI allows any iterable: read a one-shot one only once
         for name, _ in headers:
             # Only 'vary' (4) and 'access-control-allow-origin' (27) need a closer look:
             # comparing lengths first keeps the common case free of per-header lower().

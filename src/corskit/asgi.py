@@ -7,6 +7,7 @@ CORS headers. Do not stack two CORS layers; keep the Vary header corskit adds.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -17,7 +18,9 @@ from .events import DenialHook, is_listened, make_event, report
 from .reasons import Reason
 from .sources import ask_async
 
-__all__ = ["CORSMiddleware"]
+__all__ = ["CORSMiddleware", "route_path"]
+
+logger = logging.getLogger("corskit")
 
 # Enum members as module constants: a global load is cheaper than an attribute lookup.
 _ALLOWED = Kind.ACTUAL_OK
@@ -94,30 +97,21 @@ class CORSMiddleware:
                 await self._preflight(engine, scope, send, facts)
                 return
         merge = self._merge
-        lines = iter(raw_headers)
-        for name, origin in lines:  # noqa: B007 - origin is read after the loop
+        for name, origin in raw_headers:  # noqa: B007 - origin is read after the loop
             if name == b"origin":
-                break
+                break  # design rule 17: the first Origin line decides; browsers send one
         else:
             # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
             async def send_with_vary(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    message["headers"] = merge(message.get("headers", ()), ())
+                    message = {**message, "headers": merge(message.get("headers", ()), ())}
                 await send(message)
 
             await self.app(scope, receive, send_with_vary)
             return
-        repeated = False
-        for name, _ in lines:  # the rest of the lines: browsers never repeat Origin
-            if name == b"origin":
-                repeated = True
-                break
-        if repeated:
-            decision = engine.denied_actual(Reason.ORIGIN_REPEATED)
-        else:
-            decision = engine.known_actual.get(origin) or engine.actual(origin)
-            if decision.kind is _ASK_SOURCE:
-                decision = engine.actual(origin, await self._ask(engine, origin))
+        decision = engine.known_actual.get(origin) or engine.actual(origin)
+        if decision.kind is _ASK_SOURCE:
+            decision = engine.actual(origin, await self._ask(engine, origin))
         if decision.kind is not _ALLOWED:
             await self._denied(decision, scope, receive, send, origin)
             return
@@ -128,7 +122,8 @@ class CORSMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = merge(message.get("headers", ()), cors)
+                # A copy: the app may reuse its message dict for the next request.
+                message = {**message, "headers": merge(message.get("headers", ()), cors)}
             await send(message)
 
         try:
@@ -140,8 +135,13 @@ class CORSMiddleware:
             raise
 
     def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
-        chosen = self._resolve(scope) if self._resolve is not None else None
-        return self._compiled.engine_for(scope["path"], chosen)
+        chosen = None
+        if self._resolve is not None:
+            try:
+                chosen = self._resolve(scope)
+            except Exception:  # a router that cannot match this request: let the app answer it
+                logger.debug("corskit: resolve_policy failed; using the path routes", exc_info=True)
+        return self._compiled.engine_for(route_path(scope), chosen)
 
     async def _denied(
         self, decision: Decision[bytes], scope: Scope, receive: Receive, send: Send, origin: bytes
@@ -155,7 +155,7 @@ class CORSMiddleware:
         # Fetch: a denied actual request still reaches the app; the browser hides the answer.
         async def send_with_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = merge(message.get("headers", ()), ())
+                message = {**message, "headers": merge(message.get("headers", ()), ())}
             await send(message)
 
         await self.app(scope, receive, send_with_vary)
@@ -165,19 +165,11 @@ class CORSMiddleware:
     async def _preflight(
         self, engine: Engine[bytes], scope: Scope, send: Send, facts: _PreflightFacts
     ) -> None:
-        origins, methods, request_headers, private_network = facts
-        origin, method = origins[0], methods[0]
-        if len(origins) > 1:
-            decision = engine.denied_preflight(Reason.ORIGIN_REPEATED)
-        elif len(methods) > 1:
-            decision = engine.denied_preflight(Reason.METHOD_MALFORMED)
-        else:
-            decision = engine.preflight(origin, method, request_headers, private_network)
-            if decision.kind is _ASK_SOURCE:
-                verdict = await self._ask(engine, origin)
-                decision = engine.preflight(
-                    origin, method, request_headers, private_network, verdict
-                )
+        origin, method, request_headers, private_network = facts
+        decision = engine.preflight(origin, method, request_headers, private_network)
+        if decision.kind is _ASK_SOURCE:
+            verdict = await self._ask(engine, origin)
+            decision = engine.preflight(origin, method, request_headers, private_network, verdict)
         if decision.kind is Kind.PREFLIGHT_DENIED:
             self._report(decision, scope, origin, method, request_headers)
         status = decision.status or 204
@@ -245,33 +237,51 @@ _ACRM = b"access-control-request-method"
 _ACRH = b"access-control-request-headers"
 _ACRPN = b"access-control-request-private-network"
 
-# Origin lines, request-method lines, joined request-headers, private-network value.
-_PreflightFacts = tuple[list[bytes], list[bytes], bytes | None, bytes | None]
+# Origin, request method, joined request headers, private-network value.
+_PreflightFacts = tuple[bytes, bytes, bytes | None, bytes | None]
 
 
 def _preflight_facts(raw_headers: list[tuple[bytes, bytes]]) -> _PreflightFacts | None:
-    """One pass over an OPTIONS request's headers; None unless it is a CORS preflight."""
-    origins: list[bytes] = []
-    methods: list[bytes] = []
+    """One pass over an OPTIONS request's headers; None unless it is a CORS preflight.
+
+    Design rule 17: the first Origin and Access-Control-Request-Method lines decide (browsers
+    send one of each); Access-Control-Request-Headers split over several lines is one list.
+    """
+    origin = method = private_network = None
     request_headers: list[bytes] = []
-    private_network = None
     for name, value in raw_headers:
         size = len(name)  # 6: origin; 29, 30, 38: the access-control-request-* names
         if size == 6:
-            if name == b"origin":
-                origins.append(value)
+            if name == b"origin" and origin is None:
+                origin = value
         elif size > 28:
-            if name == _ACRM:
-                methods.append(value)
-            elif name == _ACRH:
+            if name == _ACRH:
                 request_headers.append(value)
+            elif name == _ACRM:
+                if method is None:
+                    method = value
             elif name == _ACRPN and private_network is None:
                 private_network = value
-    if not origins or not methods:
+    if origin is None or method is None:
         return None
-    # Intermediaries may split ACRH over several lines: read them as one list.
-    joined = b",".join(request_headers) if request_headers else None
-    return origins, methods, joined, private_network
+    joined = None
+    if request_headers:
+        joined = request_headers[0] if len(request_headers) == 1 else b",".join(request_headers)
+    return origin, method, joined, private_network
+
+
+def route_path(scope: Scope) -> str:
+    """The path the application's router matches: ``path`` without the ``root_path`` prefix.
+
+    Servers put the mount prefix in both (ASGI 2.4 semantics, uvicorn --root-path); routers
+    such as Starlette's strip it. Matching the full path would let ``/admin/*`` miss
+    ``/svc/admin/users`` (design rule 21).
+    """
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root) :] or "/"
+    return path
 
 
 def _first(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:

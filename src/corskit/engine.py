@@ -139,6 +139,7 @@ class Engine(Generic[W]):
         self._matches_parsed = matcher.matches_parsed
         self._has_source = policy.origin_source is not None
         self._credentials = policy.credentials
+        self._private_network = policy.private_network
         self._methods = None
         if policy.allowed_methods is not None:
             allowed = policy.allowed_methods | _http.SAFELISTED_METHODS
@@ -316,10 +317,10 @@ class Engine(Generic[W]):
                     return self._preflight_denied[Reason.HEADER_NOT_ALLOWED]
                 headers.append((self._acah, allow_headers))
 
-        # Private Network Access: granted only on request, only when the policy opts in.
-        if private_network is not None and private_network == self._true:
-            if not self.policy.private_network:
-                return self._preflight_denied[Reason.PRIVATE_NETWORK_NOT_ALLOWED]
+        # Private Network Access: granted only on request, only when the policy opts in. A
+        # policy without it ignores the request header (so the answer does not vary on it):
+        # Chromium sent these preflights in warning mode, and refusing would break such apps.
+        if self._private_network and private_network == self._true:
             headers.append(self._acapn)
 
         headers.extend(self._preflight_tail)

@@ -23,7 +23,6 @@ class Reason(Enum):
     HEADER_NOT_ALLOWED = "header_not_allowed"
     HEADERS_MALFORMED = "headers_malformed"
     HEADERS_TOO_MANY = "headers_too_many"
-    PRIVATE_NETWORK_NOT_ALLOWED = "private_network_not_allowed"
     WEBSOCKET_ORIGIN_NOT_ALLOWED = "websocket_origin_not_allowed"
 
     @property
@@ -47,8 +46,5 @@ _EXPLANATIONS: dict[Reason, str] = {
     ),
     Reason.HEADERS_MALFORMED: "Access-Control-Request-Headers is not a list of header names",
     Reason.HEADERS_TOO_MANY: "Access-Control-Request-Headers is longer than corskit will read",
-    Reason.PRIVATE_NETWORK_NOT_ALLOWED: (
-        "the preflight asks for private network access and the policy does not allow it"
-    ),
     Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED: "the WebSocket handshake's Origin is not allowed",
 }

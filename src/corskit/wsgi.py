@@ -53,6 +53,7 @@ def _status_line(status: int) -> str:
 
 # Enum lookups cost a microsecond: build every status line once.
 _STATUS_LINES = {int(status): f"{int(status)} {status.phrase}" for status in HTTPStatus}
+_STATUS_500 = _STATUS_LINES[500]
 
 
 class CORSMiddleware:
@@ -126,14 +127,18 @@ class CORSMiddleware:
             return start_response(status, merge(headers, cors), exc_info)
 
         try:
-            return self.app(environ, start_with_cors)
+            result = self.app(environ, start_with_cors)
         except Exception as error:
             if started:
                 raise
             # Design rule 8: send a 500 a script can read, then re-raise so the server logs it.
-            headers = [*_ERROR_HEADERS, *merge((), cors)]
-            start_response(_status_line(500), headers, sys.exc_info())
+            start_response(_STATUS_500, [*_ERROR_HEADERS, *merge((), cors)], sys.exc_info())
             return _body_then_raise(_ERROR_BODY, error)
+        if started:
+            return result
+        # A generator app calls start_response only when the server first iterates it.
+        error_headers = (*_ERROR_HEADERS, *merge((), cors))
+        return _until_started(result, start_response, error_headers, lambda: started)
 
     def _engine_for(self, environ: Environ) -> Engine[str] | None:
         chosen = self._resolve(environ) if self._resolve is not None else None
@@ -219,6 +224,33 @@ def _respond(
         headers.extend(_EMPTY_BODY_HEADERS)
     start_response(_status_line(status), headers)
     return []
+
+
+def _until_started(
+    result: Iterable[bytes],
+    start_response: StartResponse,
+    error_headers: tuple[tuple[str, str], ...],
+    started: Callable[[], bool],
+) -> Iterator[bytes]:
+    """Iterate a lazy app; if it fails before starting its response, answer a readable 500."""
+    iterator = iter(result)
+    try:
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            except Exception:
+                if started():
+                    raise
+                start_response(_STATUS_500, list(error_headers), sys.exc_info())
+                yield _ERROR_BODY
+                raise
+            yield chunk
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
 
 
 def _body_then_raise(body: bytes, error: Exception) -> Iterator[bytes]:
