@@ -88,9 +88,52 @@ def test_invalid_regex_is_a_config_error() -> None:
     [r"https://.*", r".*", r"https?://[^/]+", r"https://.*\.invalid"],
 )
 def test_regex_matching_arbitrary_hosts_is_refused(pattern: str) -> None:
-    with pytest.raises(corskit.ConfigError, match="arbitrary hosts"):
+    with pytest.raises(corskit.ConfigError, match="hosts nobody listed"):
         corskit.Policy(origins=[corskit.Regex(pattern)])
     assert corskit.Policy(origins=[corskit.Regex(pattern)], dangerously_allow_broad_regex=True)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        (r"https://.*\.com", "hosts nobody listed"),
+        (r"https://.*example\.com", "'https://corskitprobeexample.com'"),  # lookalike
+        (r"https://.+\.github\.io", "public suffix"),
+        (r"https://.*\.co\.uk", "public suffix"),
+    ],
+)
+def test_regex_breadth_is_refused_with_the_origin_it_would_admit(
+    pattern: str, message: str
+) -> None:
+    with pytest.raises(corskit.ConfigError, match=message):
+        corskit.Policy(origins=[corskit.Regex(pattern)])
+
+
+def test_insecure_regex_with_credentials_is_refused() -> None:
+    with pytest.raises(corskit.ConfigError, match="plain-http"):
+        corskit.Policy(origins=[corskit.Regex(r"http://[a-z]+\.example\.com")], credentials=True)
+    with pytest.raises(corskit.ConfigError, match="plain-http"):
+        corskit.Policy(origins=[corskit.Regex(r".*\.example\.com")], credentials=True)
+    assert corskit.Policy(origins=[corskit.Regex(r"http://[a-z]+\.example\.com")])
+    assert corskit.Policy(
+        origins=[corskit.Regex(r"https?://[a-z]+\.localhost(:[0-9]+)?")], credentials=True
+    )
+
+
+def test_wildcard_over_a_domain_with_public_suffixes_below_is_refused() -> None:
+    with pytest.raises(corskit.ConfigError) as error:
+        corskit.Policy(origins=["https://*.amazonaws.com"])
+    assert "'amazonaws.com', which covers the public suffix" in str(error.value)
+    assert corskit.Policy(origins=["https://*.example.com", "https://*.google.com"])
+
+
+def test_precise_regexes_are_accepted() -> None:
+    for pattern in (
+        r"https://[a-z0-9-]+\.example\.com",
+        r"https://(app|admin)\.example\.com",
+        r"https://tenant-[0-9]+\.example\.net(:8443)?",
+    ):
+        assert corskit.Policy(origins=[corskit.Regex(pattern)], credentials=True)
 
 
 def test_public_suffix_wildcard_can_be_tolerated_explicitly() -> None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Final
 
 import idna
@@ -95,21 +94,6 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.IPv4Address(host).is_loopback
     except ValueError:
         return False
-
-
-@lru_cache(maxsize=1)
-def _public_suffixes() -> object:
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList()
-
-
-def is_public_suffix(domain: str) -> bool:
-    """True when ``domain`` is itself a public suffix (``com``, ``co.uk``, ``github.io``)."""
-    if domain == "localhost":
-        return False
-    psl = _public_suffixes()
-    return bool(psl.is_public(domain))  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,16 +337,6 @@ def _is_ipv4(host: str) -> bool:
     return True
 
 
-# Origins that no reasonable allow-list names: a regex matching one of them is too broad.
-_HOSTILE_PROBES: Final = (
-    "https://attacker.invalid",
-    "http://attacker.invalid",
-    "https://www.attacker.invalid",
-    "https://attacker.invalid:8443",
-    "https://corskit-probe.test",
-)
-
-
 def _parse_regex(pattern: str, field: str) -> tuple[ParsedPattern | None, list[ConfigProblem]]:
     try:
         compiled = re.compile(pattern)
@@ -374,12 +348,6 @@ def _parse_regex(pattern: str, field: str) -> tuple[ParsedPattern | None, list[C
             "fix the expression; it is matched in full against the origin",
         )
     return ParsedPattern("regex", pattern, regex=compiled), []
-
-
-def regex_is_broad(pattern: ParsedPattern) -> bool:
-    """True when a regex admits origins on hosts nobody meant to list (``https://.*``)."""
-    assert pattern.regex is not None
-    return any(pattern.regex.fullmatch(probe) for probe in _HOSTILE_PROBES)
 
 
 # ---------------------------------------------------------------------------------------------

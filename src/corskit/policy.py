@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import _http
+from .breadth import public_suffix_below, regex_breadth
 from .errors import ProblemCollector
 from .origins import (
     OriginMatcher,
     ParsedPattern,
     Regex,
-    is_public_suffix,
     parse_pattern,
-    regex_is_broad,
 )
 
 __all__ = ["DEFAULT_METHODS", "OriginSource", "Policy"]
@@ -211,6 +210,9 @@ class Policy:
     def _check_breadth(
         self, pattern: ParsedPattern, entry: object, where: str, problems: ProblemCollector
     ) -> None:
+        if pattern.kind == "regex":
+            self._check_regex_breadth(pattern, where, problems)
+            return
         if (
             self.credentials is True
             and pattern.is_insecure
@@ -223,31 +225,53 @@ class Policy:
                 "forge or read it",
                 "use https, or set dangerously_allow_insecure_origins=True if you must",
             )
-        if (
-            pattern.kind == "subdomains"
-            and pattern.parts is not None
-            and is_public_suffix(pattern.parts.host)
-            and not self.dangerously_allow_public_suffix_wildcards
-        ):
+        if pattern.kind == "subdomains" and pattern.parts is not None:
+            suffix = public_suffix_below(pattern.parts.host)
+            if suffix is not None and not self.dangerously_allow_public_suffix_wildcards:
+                covered = (
+                    f"the public suffix '{suffix}'"
+                    if suffix == pattern.parts.host
+                    else f"'{pattern.parts.host}', which covers the public suffix '{suffix}'"
+                )
+                problems.add(
+                    where,
+                    entry,
+                    f"wildcards over {covered}, so any site registered there would be allowed",
+                    "wildcard your own domain ('https://*.example.com') or set "
+                    "dangerously_allow_public_suffix_wildcards=True",
+                )
+
+    def _check_regex_breadth(
+        self, pattern: ParsedPattern, where: str, problems: ProblemCollector
+    ) -> None:
+        assert pattern.regex is not None
+        breadth = regex_breadth(pattern.regex)
+        if breadth.arbitrary_host and not self.dangerously_allow_broad_regex:
             problems.add(
                 where,
-                entry,
-                f"wildcards over the public suffix '{pattern.parts.host}', so any site "
-                "registered there would be allowed",
-                "wildcard your own domain ('https://*.example.com') or set "
-                "dangerously_allow_public_suffix_wildcards=True",
+                pattern.text,
+                f"matches origins on hosts nobody listed (it admits {breadth.arbitrary_host!r})",
+                "anchor the host with an escaped domain, e.g. "
+                "r'https://[a-z0-9-]+\\.example\\.com', or set dangerously_allow_broad_regex=True",
+            )
+        if breadth.public_suffix and not self.dangerously_allow_public_suffix_wildcards:
+            problems.add(
+                where,
+                pattern.text,
+                f"admits sites under a public suffix (it admits {breadth.public_suffix!r})",
+                "match your own domain, or set dangerously_allow_public_suffix_wildcards=True",
             )
         if (
-            pattern.kind == "regex"
-            and regex_is_broad(pattern)
-            and not self.dangerously_allow_broad_regex
+            breadth.insecure
+            and self.credentials is True
+            and not self.dangerously_allow_insecure_origins
         ):
             problems.add(
                 where,
                 pattern.text,
-                "matches origins on arbitrary hosts (it admits 'https://attacker.invalid')",
-                "anchor the host with an escaped domain, e.g. r'https://[a-z0-9-]+\\.example\\.com',"
-                " or set dangerously_allow_broad_regex=True",
+                f"admits plain-http origins trusted with credentials (it admits "
+                f"{breadth.insecure!r})",
+                "write https:// in the expression, or set dangerously_allow_insecure_origins=True",
             )
 
     def _validate_methods(self, problems: ProblemCollector) -> frozenset[str] | None:
