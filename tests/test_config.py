@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -188,3 +189,31 @@ def test_config_rejects_non_policy_objects() -> None:
 def test_example_config_is_valid() -> None:
     config = corskit.Config.load(Path(__file__).parent.parent / "examples" / "cors.toml")
     assert config.default == "app"
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: corskit.Policy(origins=[corskit.Regex(5)]),  # type: ignore[arg-type]
+        lambda: corskit.Config.from_dict(
+            {"policies": {"a": {"origins": ["*"]}}, "routes": [{"path": "/x", "policy": ["a"]}]}
+        ),
+        lambda: corskit.Config(policies={1: corskit.Policy(origins=["*"])}),  # type: ignore[dict-item]
+        lambda: corskit.Config(default=[]),  # type: ignore[arg-type]
+        lambda: corskit.Config(policies=[1, 2]),  # type: ignore[arg-type]
+        lambda: corskit.Config(routes=5),  # type: ignore[arg-type]
+        lambda: corskit.Config(routes=[corskit.Route("/x", policy=["a"])]),  # type: ignore[arg-type]
+        lambda: corskit.asgi.CORSMiddleware(None, origns=["*"]),  # type: ignore[arg-type]
+    ],
+)
+def test_wrong_types_are_config_errors_not_crashes(build: Any) -> None:
+    with pytest.raises(corskit.ConfigError):
+        build()
+
+
+@pytest.mark.parametrize(
+    "entry", ["https:/app.example.com", "//app.example.com", "https//app.example.com"]
+)
+def test_scheme_typos_suggest_the_origin_meant(entry: str) -> None:
+    with pytest.raises(corskit.ConfigError, match=r"did you mean 'https://app\.example\.com'"):
+        corskit.Policy(origins=[entry])

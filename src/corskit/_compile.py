@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from typing import Any, Generic, TypeVar
 
 from .config import Config
@@ -14,6 +16,12 @@ from .routing import Router
 W = TypeVar("W", bytes, str)
 
 PolicyOrConfig = Policy | Config | Mapping[str, Any]
+_POLICY_OPTIONS = frozenset(f.name for f in fields(Policy) if f.init)
+
+
+def _nearest(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(choices)}"
 
 
 def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Config:
@@ -27,6 +35,19 @@ def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Conf
                     "is missing",
                     "pass a corskit.Policy, a corskit.Config or a dict",
                 )
+            )
+        unknown = sorted(set(options) - _POLICY_OPTIONS)
+        if unknown:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        name,
+                        options[name],
+                        "is not a Policy setting",
+                        _nearest(name, sorted(_POLICY_OPTIONS)),
+                    )
+                    for name in unknown
+                ]
             )
         return Config.from_policy(Policy(**options))
     if options:

@@ -47,19 +47,41 @@ class Config:
     default: str | None = None
 
     def __post_init__(self) -> None:
+        problems = ProblemCollector()
+        if not isinstance(self.policies, Mapping):
+            problems.add(
+                "policies",
+                self.policies,
+                "is not a mapping of names to policies",
+                "pass {'name': corskit.Policy(...)}",
+            )
+            problems.raise_if_any()
+        if isinstance(self.routes, (str, bytes)) or not isinstance(self.routes, Sequence):
+            problems.add(
+                "routes", self.routes, "is not a list of routes", "pass [corskit.Route(...), ...]"
+            )
+            problems.raise_if_any()
         object.__setattr__(self, "policies", dict(self.policies))
         object.__setattr__(self, "routes", tuple(self.routes))
-        problems = ProblemCollector()
         for name, policy in self.policies.items():
-            if not isinstance(policy, Policy):
+            if not isinstance(name, str):
+                problems.add(
+                    f"policies[{name!r}]",
+                    name,
+                    "is not a policy name",
+                    "name policies with strings",
+                )
+            elif not isinstance(policy, Policy):
                 problems.add(
                     f"policies.{name}",
                     policy,
                     "is not a corskit.Policy",
                     "build it with corskit.Policy(...) or use Config.from_dict",
                 )
-        names = sorted(self.policies)
-        if self.default is not None and self.default not in self.policies:
+        names = sorted(name for name in self.policies if isinstance(name, str))
+        if self.default is not None and (
+            not isinstance(self.default, str) or self.default not in self.policies
+        ):
             problems.add(
                 "default",
                 self.default,
@@ -147,6 +169,14 @@ def _check_route(
         )
     if not isinstance(route.exclude, bool):
         problems.add(f"{where}.exclude", route.exclude, "is not a boolean", "write true or false")
+    if route.policy is not None and not isinstance(route.policy, str):
+        problems.add(
+            f"{where}.policy",
+            route.policy,
+            "is not a policy name",
+            "write the name of a policy, e.g. policy = 'public'",
+        )
+        return
     if route.exclude and route.policy is not None:
         problems.add(
             where,

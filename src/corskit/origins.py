@@ -103,6 +103,13 @@ def is_loopback_host(host: str) -> bool:
 def parse_pattern(entry: object, field: str) -> tuple[ParsedPattern | None, list[ConfigProblem]]:
     """Parse one configured origin entry, returning the pattern or the problems with it."""
     if isinstance(entry, Regex):
+        if not isinstance(entry.pattern, str):
+            return _problem(
+                field,
+                repr(entry),
+                "is not a regular expression string",
+                "write corskit.Regex(r'https://[a-z]+\\.example\\.com')",
+            )
         return _parse_regex(entry.pattern, field)
     if isinstance(entry, dict) and set(entry) == {"regex"} and isinstance(entry["regex"], str):
         return _parse_regex(entry["regex"], field)
@@ -147,7 +154,8 @@ def _problem(field: str, value: str, reason: str, fix: str) -> tuple[None, list[
 def _parse_origin_text(entry: str, field: str) -> tuple[ParsedPattern | None, list[ConfigProblem]]:
     scheme, sep, rest = entry.partition("://")
     if not sep:
-        guess = entry.split("/", 1)[0]
+        guess = re.sub(r"^(?:[a-z][a-z0-9+.\-]*:?/*|/+)", "", entry, flags=re.IGNORECASE)
+        guess = guess.split("/", 1)[0] if guess else "app.example.com"
         return _problem(
             field,
             entry,
