@@ -39,6 +39,18 @@ CONFIG: dict[str, Any] = {
 }
 
 
+def plain_app(calls: Counter[str]) -> Flask:
+    """An app with one unmarked route, for configurations that name no per-view policies."""
+    app = Flask(__name__)
+
+    @app.get("/plain")
+    def plain() -> str:
+        calls["plain"] += 1
+        return "plain"
+
+    return app
+
+
 def build(calls: Counter[str]) -> Flask:
     """An app with one of every kind of route; ``calls`` counts each view's runs."""
     app = Flask(__name__)
@@ -191,13 +203,14 @@ def test_preflight_to_a_cors_policy_view_is_judged_by_that_views_policy(
     assert calls == Counter()
 
 
-def test_preflight_for_a_method_no_view_accepts_falls_back_to_routes_and_default(
+def test_preflight_for_a_method_no_view_accepts_is_judged_by_the_paths_views(
     app: Flask,
 ) -> None:
-    # No view answers DELETE /public, so no view's policy applies: the default decides (and the
-    # actual request would get Flask's 405 anyway).
+    # No view answers PUT /public, but the path belongs to the public view: its policy (GET
+    # only) decides, so another method cannot borrow the default policy's wider grant.
     assert preflight(app, "/public", origin=ELSEWHERE, method="DELETE").status_code == 403
-    assert preflight(app, "/public", origin=APP, method="PUT").status_code == 204
+    assert preflight(app, "/public", origin=APP, method="PUT").status_code == 403
+    assert preflight(app, "/public", origin=ELSEWHERE, method="GET").status_code == 204
 
 
 def test_refused_preflight_is_403_without_cors_headers(app: Flask) -> None:
@@ -388,7 +401,7 @@ def test_init_app_factory_pattern_reads_each_apps_config(calls: Counter[str]) ->
     cors = CORS()
 
     def create_app(origin: str) -> Flask:
-        app = build(calls)
+        app = plain_app(calls)
         app.config["CORSKIT"] = {"policies": {"only": {"origins": [origin]}}, "default": "only"}
         cors.init_app(app)
         return app
@@ -401,7 +414,7 @@ def test_init_app_factory_pattern_reads_each_apps_config(calls: Counter[str]) ->
 
 
 def test_policy_keyword_arguments_build_a_single_policy(calls: Counter[str]) -> None:
-    app = build(calls)
+    app = plain_app(calls)
     CORS(app, origins=[ELSEWHERE])
     assert get(app, "/plain", origin=ELSEWHERE).headers["Access-Control-Allow-Origin"]
 
@@ -412,7 +425,7 @@ def test_app_config_may_name_a_toml_file_relative_to_the_app_root(
     (tmp_path / "cors.toml").write_text(
         'default = "only"\n[policies.only]\norigins = ["https://toml.example"]\n'
     )
-    app = build(calls)
+    app = plain_app(calls)
     app.root_path = str(tmp_path)
     app.config["CORSKIT"] = "cors.toml"
     CORS(app)
@@ -453,8 +466,9 @@ def test_view_naming_an_unknown_policy_fails_loudly(calls: Counter[str]) -> None
         return "typo"
 
     CORS(app, CONFIG)
-    with pytest.raises(LookupError, match="'pubic'"):
-        get(app, "/typo")
+    # Views may be added after CORS(app): every mark is checked before the first request.
+    with pytest.raises(corskit.ConfigError, match="'pubic' names no policy"):
+        get(app, "/plain")
 
 
 def test_cors_policy_needs_a_name() -> None:
@@ -466,3 +480,52 @@ def test_quick_start_example_in_docs_runs() -> None:
     text = (Path(__file__).parent.parent / "docs" / "flask.md").read_text()
     example = text.split("```python\n", 1)[1].split("```", 1)[0]
     exec(compile(example, "docs/flask.md", "exec"), {"__name__": "docs_flask"})
+
+
+def test_preflight_for_a_method_an_exempt_view_does_not_accept_stays_closed() -> None:
+    import flask as _flask
+
+    import corskit
+    from corskit.flask import CORS, cors_exempt
+
+    app = _flask.Flask("exempt_methods")
+
+    @app.get("/admin")
+    @cors_exempt
+    def admin() -> str:
+        return "admin"
+
+    CORS(app, corskit.Policy(origins=["https://app.example.com"], methods=["GET", "DELETE"]))
+    response = app.test_client().options(
+        "/admin",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "DELETE",
+        },
+    )
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_lookup_memo_ignores_oversized_request_methods() -> None:
+    import flask as _flask
+
+    import corskit
+    from corskit.flask import CORS
+
+    app = _flask.Flask("memo_bound")
+
+    @app.get("/x")
+    def view() -> str:
+        return "x"
+
+    CORS(app, corskit.Policy(origins=["https://app.example.com"]))
+    middleware = app.extensions["corskit"]
+    resolver = middleware._resolve
+    app.test_client().options(
+        "/x",
+        headers={
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "X" * 100_000,
+        },
+    )
+    assert all(sum(len(p) for p in key if isinstance(p, str)) <= 1024 for key in resolver._memo)

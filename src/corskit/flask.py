@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RoutingException
 
 from ._compile import PolicyOrConfig, as_config
@@ -68,11 +68,12 @@ class CORS:
                 "corskit is already installed on this app; a second layer would send a second "
                 "Access-Control-Allow-Origin header, which browsers refuse"
             )
+        config = self._config_for(app)
         middleware = CORSMiddleware(
             app.wsgi_app,
-            self._config_for(app),
+            config,
             on_denial=self._on_denial,
-            resolve_policy=_ViewPolicy(app),
+            resolve_policy=_ViewPolicy(app, frozenset(config.policies)),
         )
         app.wsgi_app = middleware  # type: ignore[method-assign]  # the documented way to wrap
         app.extensions[EXTENSION] = middleware
@@ -120,13 +121,17 @@ class _ViewPolicy:
     once it serves), so a repeated path costs a dict lookup, not a Request and a match.
     """
 
-    __slots__ = ("_app", "_memo")
+    __slots__ = ("_app", "_checked", "_memo", "_policies")
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, policies: frozenset[str]) -> None:
         self._app = app
+        self._policies = policies
+        self._checked = False
         self._memo: dict[tuple[object, ...], str | bool | None] = {}
 
     def __call__(self, environ: dict[str, Any]) -> str | bool | None:
+        if not self._checked:
+            self._check_marks()  # views may be added after init_app: check once they serve
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "OPTIONS" and "HTTP_ORIGIN" in environ:
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", method)
@@ -146,7 +151,7 @@ class _ViewPolicy:
         except KeyError:
             pass
         chosen = self._match(environ, method)
-        if len(path) + len(str(key[3])) <= MEMO_KEY_LIMIT:
+        if sum(len(part) for part in key if isinstance(part, str)) <= MEMO_KEY_LIMIT:
             if len(memo) >= MEMO_SIZE:
                 memo.clear()
             memo[key] = chosen
@@ -159,9 +164,24 @@ class _ViewPolicy:
             if adapter is None:
                 return None
             rule, _ = adapter.match(method=method, return_rule=True)
+        except MethodNotAllowed as refused:
+            # The path exists but not for this method: its views' marks still decide, the
+            # strictest first, so an exempt view's path is never opened by another method.
+            marks = [self._match_mark(adapter, other) for other in refused.valid_methods or ()]
+            return False if False in marks else next((m for m in marks if m), None)
         except (HTTPException, RoutingException):
             return None
-        endpoint = rule.endpoint
+        return self._mark_of_endpoint(rule.endpoint)
+
+    def _match_mark(self, adapter: Any, method: str) -> str | bool | None:
+        try:
+            rule, _ = adapter.match(method=method, return_rule=True)
+        except (HTTPException, RoutingException):
+            return None
+        return self._mark_of_endpoint(rule.endpoint)
+
+    def _mark_of_endpoint(self, endpoint: str) -> str | bool | None:
+        app = self._app
         chosen = policy_of(app.view_functions.get(endpoint))
         # Then the blueprints that own the endpoint, innermost first ("outer.inner.view").
         blueprint = endpoint.rpartition(".")[0]
@@ -169,3 +189,20 @@ class _ViewPolicy:
             chosen = policy_of(app.blueprints.get(blueprint))
             blueprint = blueprint.rpartition(".")[0]
         return chosen
+
+    def _check_marks(self) -> None:
+        """A mark naming no policy is a configuration error, reported before any request."""
+        app = self._app
+        problems = [
+            ConfigProblem(
+                f"@cors_policy on {where}",
+                mark,
+                "names no policy",
+                f"use one of: {', '.join(sorted(self._policies))}",
+            )
+            for where, target in [*app.view_functions.items(), *app.blueprints.items()]
+            if isinstance(mark := policy_of(target), str) and mark not in self._policies
+        ]
+        if problems:
+            raise ConfigError(problems)
+        self._checked = True
