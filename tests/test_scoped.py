@@ -54,6 +54,7 @@ def host_config() -> corskit.Config:
 def identity_policy(registry: ClientRegistry) -> corskit.Policy:
     return corskit.Policy(
         origin_source=registry.allows,
+        origin_source_ttl=0,  # ask the registry every time: changes show at once
         methods=["GET", "POST"],
         request_headers=["Authorization", "Content-Type"],
     )

@@ -113,3 +113,55 @@ def test_config_refuses_malformed_route_objects(route: Any) -> None:
 def test_config_default_naming_no_policy() -> None:
     with pytest.raises(corskit.ConfigError, match="names no policy"):
         corskit.Config(policies={"app": corskit.Policy(origins=[APP])}, default="ap")
+
+
+def test_source_answers_are_remembered_for_their_ttl_then_asked_again() -> None:
+    from corskit.sources import SourceVerdicts
+
+    now = [100.0]
+    memo = SourceVerdicts(5.0, clock=lambda: now[0])
+    memo.put("https://a.example", True)
+    memo.put("https://b.example", False)
+    assert memo.get("https://a.example") is True
+    assert memo.get("https://b.example") is False  # denials are remembered too
+    now[0] += 5.0
+    assert memo.get("https://a.example") is None
+    assert memo.get("https://b.example") is None
+    no_memo = SourceVerdicts(0.0)
+    no_memo.put("https://a.example", True)
+    assert no_memo.get("https://a.example") is None
+
+
+def test_middleware_asks_the_source_once_per_origin_within_the_ttl(serve: Any) -> None:
+    asked: list[str] = []
+
+    def source(origin: str) -> bool:
+        asked.append(origin)
+        return origin == "https://client.example.org"
+
+    served = serve(corskit.Policy(origin_source=source, origin_source_ttl=60))
+    for _ in range(3):
+        served.get("https://client.example.org")
+        served.get("https://evil.example.net")
+        served.preflight("https://client.example.org", "GET")
+    assert sorted(asked) == ["https://client.example.org", "https://evil.example.net"]
+
+
+def test_failures_are_not_remembered(serve: Any) -> None:
+    calls: list[str] = []
+
+    def flaky(origin: str) -> bool:
+        calls.append(origin)
+        if len(calls) == 1:
+            raise ConnectionError("store down")
+        return True
+
+    served = serve(corskit.Policy(origin_source=flaky, origin_source_ttl=60))
+    assert served.get(APP).cors_headers == {}
+    assert served.get(APP).get("access-control-allow-origin") == APP
+
+
+@pytest.mark.parametrize("ttl", [-1, "5", True, 10**6])
+def test_invalid_source_ttl_is_refused(ttl: object) -> None:
+    with pytest.raises(corskit.ConfigError, match="origin_source_ttl"):
+        corskit.Policy(origin_source=lambda origin: True, origin_source_ttl=ttl)  # type: ignore[arg-type]

@@ -260,7 +260,7 @@ def setup(
 async def _ask(engine: Engine[str], origin: str) -> bool | Reason:
     source = engine.policy.origin_source
     assert source is not None
-    return await ask_async(source, origin)
+    return await ask_async(source, origin, engine.source_verdicts)
 
 
 def _marks(app: web.Application, seen: set[int]) -> Iterator[Choice | None]:

@@ -184,7 +184,7 @@ class CORSMiddleware:
     async def _ask(self, engine: Engine[bytes], origin: bytes) -> bool | Reason:
         source = engine.policy.origin_source
         assert source is not None
-        return await ask_async(source, origin.decode("latin-1"))
+        return await ask_async(source, origin.decode("latin-1"), engine.source_verdicts)
 
     def _report(
         self,

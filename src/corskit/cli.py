@@ -125,7 +125,7 @@ def _preflight_decision(engine: Engine[str], request: BrowserRequest) -> Decisio
 def _ask(engine: Engine[str], origin: str) -> bool | Reason:
     source = engine.policy.origin_source
     assert source is not None
-    return ask_sync(source, origin)
+    return ask_sync(source, origin, engine.source_verdicts)
 
 
 def _format(headers: Sequence[tuple[str, str]]) -> str:

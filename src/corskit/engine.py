@@ -18,6 +18,7 @@ from typing import Generic, Literal, TypeVar, cast
 from . import _http
 from .policy import Policy
 from .reasons import Reason
+from .sources import SourceVerdicts
 
 __all__ = ["Decision", "Engine", "Kind"]
 
@@ -138,6 +139,8 @@ class Engine(Generic[W]):
         self._slow_match = matcher.needs_parse
         self._matches_parsed = matcher.matches_parsed
         self._has_source = policy.origin_source is not None
+        self.source_verdicts = SourceVerdicts(policy.origin_source_ttl)
+        """Remembered answers of the policy's origin source (adapters pass it to ask_*)."""
         self._credentials = policy.credentials
         self._private_network = policy.private_network
         self._methods = None

@@ -49,6 +49,7 @@ class Policy:
     max_age: int | None = None
     private_network: bool = False
     origin_source: OriginSource | None = None
+    origin_source_ttl: float = 5.0
     preflight_status: int = 204
     preflight_deny_status: int = 403
     deny_status: int | None = None
@@ -148,6 +149,14 @@ class Policy:
                 400,
                 599,
                 "write a 4xx status such as 403, or None to let denied requests through",
+            )
+        ttl = self.origin_source_ttl
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 <= ttl <= 86400:
+            problems.add(
+                "origin_source_ttl",
+                ttl,
+                "is not a number of seconds from 0 to 86400",
+                "write how long a source's answer may be reused, e.g. 5; 0 asks every time",
             )
         if self.origin_source is not None and not callable(self.origin_source):
             problems.add(

@@ -185,7 +185,7 @@ class CORSMiddleware:
     def _ask(self, engine: Engine[str], origin: str) -> bool | Reason:
         source = engine.policy.origin_source
         assert source is not None
-        return ask_sync(source, origin)
+        return ask_sync(source, origin, engine.source_verdicts)
 
     def _report(
         self,

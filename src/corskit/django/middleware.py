@@ -102,7 +102,9 @@ class CORSMiddleware:
         if decision.kind is Kind.ASK_SOURCE:
             source = engine.policy.origin_source
             assert source is not None
-            decision = _decide(engine, request, origin, await ask_async(source, origin))
+            decision = _decide(
+                engine, request, origin, await ask_async(source, origin, engine.source_verdicts)
+            )
         early = self._answer_early(current, decision, request, origin)
         if early is not None:
             return early
@@ -181,8 +183,8 @@ def _ask_sync(engine: Engine[str], origin: str) -> bool | Reason:
     source = engine.policy.origin_source
     assert source is not None
     if engine.policy.origin_source_is_async:
-        return async_to_sync(ask_async)(source, origin)
-    return ask_sync(source, origin)
+        return async_to_sync(ask_async)(source, origin, engine.source_verdicts)
+    return ask_sync(source, origin, engine.source_verdicts)
 
 
 def _finish(response: Response, decision: Decision[str]) -> Response:
