@@ -104,7 +104,8 @@ class CORSMiddleware:
             # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
             async def send_with_vary(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    message = {**message, "headers": merge(message.get("headers", ()), ())}
+                    message = message.copy()  # the app may reuse its dict for the next request
+                message["headers"] = merge(message.get("headers", ()), ())
                 await send(message)
 
             await self.app(scope, receive, send_with_vary)
@@ -122,8 +123,8 @@ class CORSMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                # A copy: the app may reuse its message dict for the next request.
-                message = {**message, "headers": merge(message.get("headers", ()), cors)}
+                message = message.copy()  # the app may reuse its dict for the next request
+                message["headers"] = merge(message.get("headers", ()), cors)
             await send(message)
 
         try:
@@ -155,7 +156,8 @@ class CORSMiddleware:
         # Fetch: a denied actual request still reaches the app; the browser hides the answer.
         async def send_with_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": merge(message.get("headers", ()), ())}
+                message = message.copy()  # the app may reuse its dict for the next request
+                message["headers"] = merge(message.get("headers", ()), ())
             await send(message)
 
         await self.app(scope, receive, send_with_vary)
