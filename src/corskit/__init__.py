@@ -23,6 +23,7 @@ from .config import Config, Route
 from .engine import Decision, Kind
 from .errors import ConfigError, ConfigProblem
 from .events import DenialEvent
+from .marks import cors_exempt, cors_policy
 from .origins import Regex
 from .policy import Policy
 from .reasons import Reason
@@ -42,5 +43,7 @@ __all__ = [
     "Route",
     "__version__",
     "asgi",
+    "cors_exempt",
+    "cors_policy",
     "wsgi",
 ]
