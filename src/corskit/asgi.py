@@ -27,7 +27,7 @@ _ALLOWED = Kind.ACTUAL_OK
 _ASK_SOURCE = Kind.ASK_SOURCE
 
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
+Message = dict[str, Any]  # ASGI messages are dicts
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
