@@ -25,6 +25,7 @@ logger = logging.getLogger("corskit")
 # Enum members as module constants: a global load is cheaper than an attribute lookup.
 _ALLOWED = Kind.ACTUAL_OK
 _ASK_SOURCE = Kind.ASK_SOURCE
+_PREFLIGHT_OK = Kind.PREFLIGHT_OK
 
 Scope = MutableMapping[str, Any]
 Message = dict[str, Any]  # ASGI messages are dicts
@@ -94,7 +95,17 @@ class CORSMiddleware:
         if scope["method"] == "OPTIONS":
             facts = _preflight_facts(raw_headers)
             if facts is not None:
-                await self._preflight(engine, scope, send, facts)
+                # Design rule 2: a preflight is answered here and never reaches the app.
+                decision = engine.preflight(*facts)
+                if decision.kind is not _PREFLIGHT_OK:
+                    decision = await self._settle_preflight(decision, engine, scope, facts)
+                headers = list(decision.headers)
+                if decision.status != 204:
+                    headers.extend(_EMPTY_BODY_HEADERS)
+                await send(
+                    {"type": "http.response.start", "status": decision.status, "headers": headers}
+                )
+                await send({"type": "http.response.body", "body": b""})
                 return
         merge = self._merge
         for name, origin in raw_headers:  # noqa: B007 - origin is read after the loop
@@ -164,22 +175,17 @@ class CORSMiddleware:
 
     # -- preflights ------------------------------------------------------------------------
 
-    async def _preflight(
-        self, engine: Engine[bytes], scope: Scope, send: Send, facts: _PreflightFacts
-    ) -> None:
+    async def _settle_preflight(
+        self, decision: Decision[bytes], engine: Engine[bytes], scope: Scope, facts: _PreflightFacts
+    ) -> Decision[bytes]:
+        """The rare preflight paths: asking a dynamic source, reporting a denial."""
         origin, method, request_headers, private_network = facts
-        decision = engine.preflight(origin, method, request_headers, private_network)
         if decision.kind is _ASK_SOURCE:
             verdict = await self._ask(engine, origin)
             decision = engine.preflight(origin, method, request_headers, private_network, verdict)
         if decision.kind is Kind.PREFLIGHT_DENIED:
             self._report(decision, scope, origin, method, request_headers)
-        status = decision.status or 204
-        headers = list(decision.headers)
-        if status != 204:
-            headers.extend(_EMPTY_BODY_HEADERS)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
+        return decision
 
     # -- shared ----------------------------------------------------------------------------
 
