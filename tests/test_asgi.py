@@ -229,7 +229,9 @@ def test_reused_response_message_does_not_leak_headers_between_requests() -> Non
     assert first.get("access-control-allow-origin") == APP
     assert second.get("access-control-allow-origin") == "https://b.example.com"
     assert third.cors_headers == {}
-    assert start["headers"] == [(b"content-type", b"x")]
+    # CORS headers are added to a copy; only the idempotent Vary: Origin may be merged in place.
+    assert not [name for name, _ in start["headers"] if name.startswith(b"access-control-")]
+    assert [value for name, value in start["headers"] if name == b"vary"] in ([], [b"Origin"])
 
 
 def test_one_shot_response_header_iterables_are_kept_whole() -> None:
@@ -257,3 +259,30 @@ def test_a_failing_resolver_falls_back_to_the_path_routes() -> None:
     answer = asgi_request(app, headers=[("origin", APP)])
     assert answer.status == 200
     assert answer.get("access-control-allow-origin") == APP
+
+
+@pytest.mark.parametrize("origin", [None, APP, "https://evil.example.net"])
+def test_only_the_response_start_message_is_touched(origin: str | None) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"a", "more_body": True})
+        await send({"type": "http.response.body", "body": b"b"})
+
+    async def run() -> None:
+        middleware = corskit.asgi.CORSMiddleware(app, corskit.Policy(origins=[APP]))
+        headers = [] if origin is None else [(b"origin", origin.encode())]
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": headers}
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await middleware(scope, receive, send)
+
+    asyncio.run(run())
+    assert sent[1] == {"type": "http.response.body", "body": b"a", "more_body": True}
+    assert sent[2] == {"type": "http.response.body", "body": b"b"}

@@ -41,12 +41,6 @@ class HeaderMerger(Generic[W]):
         """Return a new header list with ``cors`` added and ``Origin`` merged into Vary."""
         if type(headers) is not list and type(headers) is not tuple:
             headers = list(headers)  # ASGI allows any iterable: read a one-shot one only once
-        return self.merge_list(headers, cors)
-
-    def merge_list(
-        self, headers: Sequence[Sequence[W]], cors: Sequence[tuple[W, W]]
-    ) -> list[tuple[W, W]]:
-        """:meth:`merge` for a header list or tuple, as PEP 3333 guarantees to WSGI."""
         for name, _ in headers:
             # Only 'vary' (4) and 'access-control-allow-origin' (27) need a closer look:
             # comparing lengths first keeps the common case free of per-header lower().

@@ -115,8 +115,8 @@ class CORSMiddleware:
             # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
             async def send_with_vary(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    message = message.copy()  # the app may reuse its dict for the next request
-                message["headers"] = merge(message.get("headers", ()), ())
+                    # In place: adding Vary: Origin is idempotent, even on a reused dict.
+                    message["headers"] = merge(message.get("headers", ()), ())
                 await send(message)
 
             await self.app(scope, receive, send_with_vary)
@@ -167,8 +167,7 @@ class CORSMiddleware:
         # Fetch: a denied actual request still reaches the app; the browser hides the answer.
         async def send_with_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = message.copy()  # the app may reuse its dict for the next request
-                message["headers"] = merge(message.get("headers", ()), ())
+                message["headers"] = merge(message.get("headers", ()), ())  # idempotent
             await send(message)
 
         await self.app(scope, receive, send_with_vary)

@@ -90,7 +90,7 @@ class CORSMiddleware:
         self._resolve = resolve_policy
         self._static = self._router.is_static and resolve_policy is None
         self._default = self._router.default
-        self._merge = HeaderMerger(_identity).merge_list
+        self._merge = HeaderMerger(_identity).merge
         self._on_denial = on_denial
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
