@@ -38,7 +38,7 @@ from .config import Config
 from .engine import Decision, Engine, Kind
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook, make_event, report
-from .marks import Choice, cors_exempt, cors_policy, handler_mark, mark_of
+from .marks import Choice, check_marks, cors_exempt, cors_policy, handler_mark, mark_of
 from .reasons import Reason
 from .sources import ask_async
 
@@ -132,19 +132,7 @@ class CORS:
     async def _on_startup(self, app: web.Application) -> None:
         """Check every handler's mark once; skip the per-request lookup when there are none."""
         declared = {choice for choice in _marks(app, set()) if choice is not None}
-        names = sorted(self.config.policies)
-        problems = [
-            ConfigProblem(
-                "cors_policy",
-                choice,
-                "names no policy in the CORS configuration",
-                f"use one of: {', '.join(names)}" if names else "define the policy first",
-            )
-            for choice in sorted(c for c in declared if isinstance(c, str))
-            if choice not in self.config.policies
-        ]
-        if problems:
-            raise ConfigError(problems)
+        check_marks((("", choice) for choice in sorted(declared, key=str)), self.config.policies)
         self._marked = bool(declared)
 
     # -- preflights ------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from ._compile import PolicyOrConfig, as_config
 from .config import Config
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook
-from .marks import cors_exempt, cors_policy, policy_of
+from .marks import check_marks, cors_exempt, cors_policy, policy_of
 from .wsgi import CORSMiddleware
 
 __all__ = ["CORS", "cors_exempt", "cors_policy"]
@@ -193,16 +193,6 @@ class _ViewPolicy:
     def _check_marks(self) -> None:
         """A mark naming no policy is a configuration error, reported before any request."""
         app = self._app
-        problems = [
-            ConfigProblem(
-                f"@cors_policy on {where}",
-                mark,
-                "names no policy",
-                f"use one of: {', '.join(sorted(self._policies))}",
-            )
-            for where, target in [*app.view_functions.items(), *app.blueprints.items()]
-            if isinstance(mark := policy_of(target), str) and mark not in self._policies
-        ]
-        if problems:
-            raise ConfigError(problems)
+        targets = [*app.view_functions.items(), *app.blueprints.items()]
+        check_marks(((where, policy_of(target)) for where, target in targets), self._policies)
         self._checked = True

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import Literal, TypeVar
 
-__all__ = ["Choice", "cors_exempt", "cors_policy", "handler_mark", "mark_of", "policy_of"]
+__all__ = [
+    "Choice",
+    "check_marks",
+    "cors_exempt",
+    "cors_policy",
+    "handler_mark",
+    "mark_of",
+    "policy_of",
+]
 
 Choice = str | Literal[False]
 """A policy name, or False for "no CORS here" (same-origin only)."""
@@ -51,7 +59,7 @@ def _set_mark(target: T, choice: str | bool) -> T:
     return target
 
 
-def policy_of(target: object) -> str | bool | None:
+def policy_of(target: object) -> Choice | None:
     """The mark on a handler (or on its class, for class-based views); None when unmarked."""
     choice = getattr(target, ATTRIBUTE, None)
     if choice is None:
@@ -93,3 +101,25 @@ def handler_mark(
             return chosen
         handler = handler.func if isinstance(handler, functools.partial) else None
     return None
+
+
+def check_marks(marks: Iterable[tuple[str, Choice | None]], policies: Collection[str]) -> None:
+    """Raise :class:`corskit.ConfigError` for every mark naming a policy the config lacks.
+
+    ``marks`` pairs where each mark was found (a view, route or handler name) with the mark.
+    """
+    from .errors import ConfigError, ConfigProblem
+
+    names = ", ".join(sorted(policies))
+    problems = [
+        ConfigProblem(
+            f"@cors_policy on {where}" if where else "cors_policy",
+            choice,
+            "names no policy in the CORS configuration",
+            f"use one of: {names}" if names else "define the policy first",
+        )
+        for where, choice in marks
+        if isinstance(choice, str) and choice not in policies
+    ]
+    if problems:
+        raise ConfigError(problems)

@@ -36,9 +36,8 @@ from starlette.routing import BaseRoute, Host, Match, Mount, Router
 from . import asgi
 from ._compile import PolicyOrConfig
 from .config import Config
-from .errors import ConfigError, ConfigProblem
 from .events import DenialHook
-from .marks import Choice, cors_exempt, cors_policy, handler_mark, mark_of
+from .marks import Choice, check_marks, cors_exempt, cors_policy, handler_mark, mark_of
 
 __all__ = ["CORSMiddleware", "RouteResolver", "cors_exempt", "cors_policy"]
 
@@ -94,19 +93,7 @@ class RouteResolver:
 
     def check(self, config: Config) -> None:
         """Raise :class:`corskit.ConfigError` if a mark names a policy the config lacks."""
-        names = sorted(config.policies)
-        problems = [
-            ConfigProblem(
-                "cors_policy",
-                choice,
-                "names no policy in the CORS configuration",
-                f"use one of: {', '.join(names)}" if names else "define the policy first",
-            )
-            for choice in sorted(c for c in self.declared() if isinstance(c, str))
-            if choice not in config.policies
-        ]
-        if problems:
-            raise ConfigError(problems)
+        check_marks((("", choice) for choice in sorted(self.declared(), key=str)), config.policies)
 
 
 class CORSMiddleware(asgi.CORSMiddleware):
