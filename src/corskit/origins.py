@@ -206,86 +206,50 @@ def _split_host_port(
     if hostport.startswith("["):
         close = hostport.find("]")
         if close == -1:
-            return (
-                None,
-                None,
-                [
-                    ConfigProblem(
-                        field, entry, "has an unclosed IPv6 bracket", "write the address as '[::1]'"
-                    )
-                ],
+            return _no_host_port(
+                field, entry, "has an unclosed IPv6 bracket", "write the address as '[::1]'"
             )
         host, port_text = hostport[: close + 1], hostport[close + 1 :]
         if port_text and not port_text.startswith(":"):
-            return (
-                None,
-                None,
-                [
-                    ConfigProblem(
-                        field,
-                        entry,
-                        "has text after the IPv6 address",
-                        "write 'scheme://[address]:port'",
-                    )
-                ],
+            return _no_host_port(
+                field, entry, "has text after the IPv6 address", "write 'scheme://[address]:port'"
             )
         port_text = port_text[1:]
     else:
         host, _, port_text = hostport.partition(":")
         if ":" in port_text:
-            return (
-                None,
-                None,
-                [
-                    ConfigProblem(
-                        field,
-                        entry,
-                        "has more than one ':' in its host",
-                        "bracket IPv6 addresses ('http://[::1]:8000') and give one port",
-                    )
-                ],
+            return _no_host_port(
+                field,
+                entry,
+                "has more than one ':' in its host",
+                "bracket IPv6 addresses ('http://[::1]:8000') and give one port",
             )
     if not host:
-        return (
-            None,
-            None,
-            [
-                ConfigProblem(
-                    field, entry, "has no host", "write an origin such as 'https://app.example.com'"
-                )
-            ],
+        return _no_host_port(
+            field, entry, "has no host", "write an origin such as 'https://app.example.com'"
         )
     if not port_text and hostport.endswith(":"):
-        return (
-            None,
-            None,
-            [
-                ConfigProblem(
-                    field, entry, "ends with ':' but names no port", f"write {entry.rstrip(':')!r}"
-                )
-            ],
+        return _no_host_port(
+            field, entry, "ends with ':' but names no port", f"write {entry.rstrip(':')!r}"
         )
     if port_text == "":
         return host, None, []
     if port_text == "*":
         return host, ANY_PORT, []
     if not port_text.isascii() or not port_text.isdigit() or not 0 < int(port_text) <= 65535:
-        return (
-            None,
-            None,
-            [
-                ConfigProblem(
-                    field,
-                    entry,
-                    "has an invalid port",
-                    "write a port from 1 to 65535, or '*' for any port",
-                )
-            ],
+        return _no_host_port(
+            field, entry, "has an invalid port", "write a port from 1 to 65535, or '*' for any port"
         )
     port = int(port_text)
     if DEFAULT_PORTS.get(scheme) == port:
         return host, None, []  # browsers never send a default port: normalize it away
     return host, port, []
+
+
+def _no_host_port(
+    field: str, entry: str, reason: str, fix: str
+) -> tuple[None, None, list[ConfigProblem]]:
+    return None, None, [ConfigProblem(field, entry, reason, fix)]
 
 
 def _canonical_host(host: str) -> tuple[str | None, str]:
