@@ -133,3 +133,104 @@ def test_browser_allows_exactly_what_the_policy_intends(
     policy: corskit.Policy, request: BrowserRequest
 ) -> None:
     assert browser_allows(policy, request) is intended(policy, request)
+
+
+# -- the model against hand-written responses (the WPT cors/ and fetch/api/cors/ cases) ------
+
+ACAO = "access-control-allow-origin"
+
+
+@pytest.mark.parametrize(
+    ("headers", "credentials", "allowed"),
+    [
+        ([(ACAO, "*")], False, True),
+        ([(ACAO, " https://app.example.com\t")], False, True),  # optional whitespace
+        ([(ACAO, "*")], True, False),  # '*' is literal under credentials
+        ([(ACAO, APP), ("access-control-allow-credentials", "true")], True, True),
+        ([(ACAO, APP), ("access-control-allow-credentials", "True")], True, False),
+        ([(ACAO, APP)], True, False),
+        ([(ACAO, APP + "/")], False, False),
+        ([(ACAO, "HTTPS://APP.EXAMPLE.COM")], False, False),
+        ([(ACAO, APP), (ACAO, APP)], False, False),  # two headers fail, even identical
+        ([(ACAO, "null")], False, False),
+        ([], False, False),
+    ],
+)
+def test_cors_check_like_wpt_origin_htm(
+    headers: list[tuple[str, str]], credentials: bool, allowed: bool
+) -> None:
+    request = BrowserRequest(APP, credentials=credentials)
+    assert judge_actual(request, headers).allowed is allowed
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "request_", "reason"),
+    [
+        (301, [(ACAO, APP)], BrowserRequest(APP, "PUT"), "not an ok status"),
+        (
+            204,
+            [(ACAO, APP), ("access-control-allow-methods", "PU T")],
+            BrowserRequest(APP, "PUT"),
+            "invalid token",
+        ),
+        (
+            204,
+            [(ACAO, APP), ("access-control-allow-methods", "GET")],
+            BrowserRequest(APP, "PUT"),
+            "not in Access-Control-Allow-Methods",
+        ),
+        (
+            204,
+            [(ACAO, APP), ("access-control-allow-methods", "put")],
+            BrowserRequest(APP, "PUT"),
+            "not in Access-Control-Allow-Methods",
+        ),
+        (
+            204,
+            [
+                (ACAO, APP),
+                ("access-control-allow-credentials", "true"),
+                ("access-control-allow-methods", "*"),
+            ],
+            BrowserRequest(APP, "PUT", credentials=True),
+            "not in Access-Control-Allow-Methods",  # '*' is literal under credentials
+        ),
+        (
+            204,
+            [(ACAO, APP), ("access-control-allow-headers", "*")],
+            BrowserRequest(APP, "GET", {"Authorization": "x"}),
+            "'authorization'",
+        ),
+        (
+            204,
+            [(ACAO, APP), ("access-control-allow-headers", "x-a")],
+            BrowserRequest(APP, "GET", {"X-B": "1"}),
+            "'x-b'",
+        ),
+    ],
+)
+def test_preflight_failures_like_wpt(
+    status: int, headers: list[tuple[str, str]], request_: BrowserRequest, reason: str
+) -> None:
+    verdict = judge_preflight(request_, status, headers)
+    assert not verdict.allowed
+    assert reason in verdict.reason
+
+
+def test_safelisted_request_headers_follow_fetch() -> None:
+    assert not needs_preflight(BrowserRequest(APP, "POST", {"Content-Type": "text/plain"}))
+    assert needs_preflight(BrowserRequest(APP, "POST", {"Content-Type": "application/json"}))
+    assert needs_preflight(BrowserRequest(APP, "GET", {"Accept": '"'}))
+    assert needs_preflight(BrowserRequest(APP, "GET", {"Accept": "a" * 129}))
+    assert not needs_preflight(BrowserRequest(APP, "GET", {"Accept-Language": "en-US"}))
+    assert needs_preflight(BrowserRequest(APP, "GET", {"Range": "bytes=0-"}))
+    assert needs_preflight(BrowserRequest(APP, "patch"))
+
+
+def test_expose_star_is_literal_under_credentials() -> None:
+    headers = [(ACAO, APP), ("access-control-expose-headers", "*")]
+    assert exposed(BrowserRequest(APP), headers, "X-Any")
+    assert not exposed(BrowserRequest(APP, credentials=True), headers, "X-Any")
+    assert not exposed(
+        BrowserRequest(APP), [(ACAO, APP), ("access-control-expose-headers", "a b")], "a"
+    )

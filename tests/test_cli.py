@@ -185,3 +185,42 @@ def test_lint_reports_configuration_errors(
 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys)[0] == 2
+
+
+def test_check_request_consults_a_dynamic_source() -> None:
+    import corskit
+    from corskit.browser import BrowserRequest
+    from corskit.cli import check_request
+
+    config = corskit.Config.from_policy(
+        corskit.Policy(
+            origin_source=lambda origin: origin == "https://client.example.org", methods=["PUT"]
+        )
+    )
+    allowed, lines = check_request(config, BrowserRequest("https://client.example.org", "PUT"), "/")
+    assert allowed, lines
+    allowed, lines = check_request(config, BrowserRequest("https://evil.example.net", "PUT"), "/")
+    assert not allowed
+    allowed, lines = check_request(config, BrowserRequest("https://evil.example.net"), "/")
+    assert not allowed
+    assert "BLOCKED: the script cannot read the response" in lines[-1]
+
+
+def test_lint_flags_null_loose_regex_star_headers_safelisted_exposes_and_pna(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "risky.toml"
+    file.write_text(
+        "[policies.a]\n"
+        'origins = ["null", "https://app.example.com", {regex = "https://a.example\\\\.com"}]\n'
+        'request_headers = "*"\n'
+        'expose_headers = ["Content-Type", "X-Id"]\n'
+        "private_network = true\n"
+    )
+    code, out = run(capsys, "lint", str(file))
+    assert code == 0
+    assert "'null' is sent by sandboxed iframes" in out
+    assert "unescaped '.'" in out
+    assert "Authorization included" in out
+    assert "'content-type' is always readable" in out
+    assert "Private Network Access is legacy" in out

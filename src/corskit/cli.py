@@ -21,7 +21,7 @@ from .errors import ConfigError
 from .reasons import Reason
 from .sources import ask_sync
 
-__all__ = ["main"]
+__all__ = ["check_request", "lint_warnings", "main"]
 
 CHROMIUM_MAX_AGE = 7200
 _UNESCAPED_DOT = re.compile(r"(?<!\\)\.(?![*+?])")
@@ -85,32 +85,40 @@ def _check(config: Config, args: argparse.Namespace) -> int:
         headers=_request_headers(args.header),
         credentials=args.credentials,
     )
-    engine = CompiledConfig(config, str).router.resolve(args.path)
+    allowed, lines = check_request(config, request, args.path)
+    print("\n".join(lines))
+    return 0 if allowed else 1
+
+
+def check_request(config: Config, request: BrowserRequest, path: str) -> tuple[bool, list[str]]:
+    """Would a browser let this request through ``config`` at ``path``? And what it saw."""
+    engine = CompiledConfig(config, str).router.resolve(path)
     if engine is None:
-        print(
-            f"BLOCKED: {args.path} has no CORS policy (excluded or no default): "
+        return False, [
+            f"BLOCKED: {path} has no CORS policy (excluded or no default): "
             "the browser gets no Access-Control-Allow-Origin"
-        )
-        return 1
+        ]
+    lines: list[str] = []
     if needs_preflight(request):
         decision = _preflight_decision(engine, request)
         verdict = judge_preflight(request, decision.status or 204, decision.headers)
         if not verdict.allowed:
             why = f" (corskit: {decision.reason.explanation})" if decision.reason else ""
-            print(f"BLOCKED at the preflight: {verdict.reason}{why}")
-            return 1
-        print(f"preflight: {decision.status} {_format(decision.headers)}")
+            return False, [f"BLOCKED at the preflight: {verdict.reason}{why}"]
+        lines.append(f"preflight: {decision.status} {_format(decision.headers)}")
     decision = engine.actual(request.origin)
     if decision.kind is Kind.ASK_SOURCE:
         decision = engine.actual(request.origin, _ask(engine, request.origin))
     verdict = judge_actual(request, decision.headers)
     if not verdict.allowed:
         why = f" (corskit: {decision.reason.explanation})" if decision.reason else ""
-        print(f"BLOCKED: the script cannot read the response: {verdict.reason}{why}")
-        return 1
-    print(f"response: {_format(decision.headers)}")
-    print(f"ALLOWED: {request.method} {args.path} from {request.origin}")
-    return 0
+        return False, [
+            *lines,
+            f"BLOCKED: the script cannot read the response: {verdict.reason}{why}",
+        ]
+    lines.append(f"response: {_format(decision.headers)}")
+    lines.append(f"ALLOWED: {request.method} {path} from {request.origin}")
+    return True, lines
 
 
 def _preflight_decision(engine: Engine[str], request: BrowserRequest) -> Decision[str]:
