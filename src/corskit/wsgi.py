@@ -25,6 +25,7 @@ __all__ = ["CORSMiddleware"]
 # Enum members as module constants: a global load is cheaper than an attribute lookup.
 _ALLOWED = Kind.ACTUAL_OK
 _ASK_SOURCE = Kind.ASK_SOURCE
+_PREFLIGHT_OK = Kind.PREFLIGHT_OK
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], object]]
@@ -110,9 +111,22 @@ class CORSMiddleware:
         if environ.get("REQUEST_METHOD") == "OPTIONS":
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
             if method is not None:
-                return self._preflight(engine, environ, origin, method, start_response)
+                # Design rule 2: a preflight is answered here and never reaches the app.
+                decision = engine.preflight(
+                    origin,
+                    method,
+                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+                )
+                if decision.kind is not _PREFLIGHT_OK:
+                    decision = self._settle_preflight(decision, engine, environ, origin, method)
+                headers = list(decision.headers)
+                if decision.status != 204:
+                    headers.extend(_EMPTY_BODY_HEADERS)
+                start_response(_status_line(decision.status or 204), headers)
+                return []
         decision = engine.known_actual.get(origin) or engine.actual(origin)
-        if decision.kind is not _ALLOWED and decision.kind is _ASK_SOURCE:
+        if decision.kind is _ASK_SOURCE:
             decision = engine.actual(origin, self._ask(engine, origin))
         if decision.kind is not _ALLOWED:
             return self._denied(decision, environ, start_response, origin)
@@ -164,23 +178,23 @@ class CORSMiddleware:
 
         return self.app(environ, start_with_vary)
 
-    def _preflight(
+    def _settle_preflight(
         self,
+        decision: Decision[str],
         engine: Engine[str],
         environ: Environ,
         origin: str,
         method: str,
-        start_response: StartResponse,
-    ) -> Iterable[bytes]:
+    ) -> Decision[str]:
+        """The rare preflight paths: asking a dynamic source, reporting a denial."""
         request_headers = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
         private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
-        decision = engine.preflight(origin, method, request_headers, private_network)
-        if decision.kind is Kind.ASK_SOURCE:
+        if decision.kind is _ASK_SOURCE:
             verdict = self._ask(engine, origin)
             decision = engine.preflight(origin, method, request_headers, private_network, verdict)
         if decision.kind is Kind.PREFLIGHT_DENIED:
             self._report(decision, environ, origin, method, request_headers)
-        return _respond(start_response, decision.status or 204, list(decision.headers))
+        return decision
 
     def _ask(self, engine: Engine[str], origin: str) -> bool | Reason:
         source = engine.policy.origin_source
