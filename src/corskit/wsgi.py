@@ -26,6 +26,7 @@ __all__ = ["CORSMiddleware"]
 _ALLOWED = Kind.ACTUAL_OK
 _ASK_SOURCE = Kind.ASK_SOURCE
 _PREFLIGHT_OK = Kind.PREFLIGHT_OK
+_VARY_ORIGIN = ("vary", "Origin")
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], object]]
@@ -105,10 +106,14 @@ class CORSMiddleware:
             def start_with_vary(
                 status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
             ) -> Callable[[bytes], object]:
-                return start_response(status, merge(headers, ()), exc_info)
+                for name, _ in headers:
+                    size = len(name)
+                    if size == 4 or size == 27:
+                        return start_response(status, merge(headers, ()), exc_info)
+                return start_response(status, [*headers, _VARY_ORIGIN], exc_info)
 
             return self.app(environ, start_with_vary)
-        if environ.get("REQUEST_METHOD") == "OPTIONS":
+        if environ["REQUEST_METHOD"] == "OPTIONS":  # required by PEP 3333
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
             if method is not None:
                 # Design rule 2: a preflight is answered here and never reaches the app.
@@ -126,10 +131,11 @@ class CORSMiddleware:
                 start_response(_status_line(decision.status or 204), headers)
                 return []
         decision = engine.known_actual.get(origin) or engine.actual(origin)
-        if decision.kind is _ASK_SOURCE:
-            decision = engine.actual(origin, self._ask(engine, origin))
         if decision.kind is not _ALLOWED:
-            return self._denied(decision, environ, start_response, origin)
+            if decision.kind is _ASK_SOURCE:
+                decision = engine.actual(origin, self._ask(engine, origin))
+            if decision.kind is not _ALLOWED:
+                return self._denied(decision, environ, start_response, origin)
         cors = decision.headers
         started = False
 
@@ -138,7 +144,11 @@ class CORSMiddleware:
         ) -> Callable[[bytes], object]:
             nonlocal started
             started = True
-            return start_response(status, merge(headers, cors), exc_info)
+            for name, _ in headers:
+                size = len(name)
+                if size == 4 or size == 27:
+                    return start_response(status, merge(headers, cors), exc_info)
+            return start_response(status, [*headers, _VARY_ORIGIN, *cors], exc_info)
 
         try:
             result = self.app(environ, start_with_cors)
