@@ -26,6 +26,7 @@ logger = logging.getLogger("corskit")
 _ALLOWED = Kind.ACTUAL_OK
 _ASK_SOURCE = Kind.ASK_SOURCE
 _PREFLIGHT_OK = Kind.PREFLIGHT_OK
+_VARY_ORIGIN = (b"vary", b"Origin")
 
 Scope = MutableMapping[str, Any]
 Message = dict[str, Any]  # ASGI messages are dicts
@@ -116,7 +117,17 @@ class CORSMiddleware:
             async def send_with_vary(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     # In place: adding Vary: Origin is idempotent, even on a reused dict.
-                    message["headers"] = merge(message.get("headers", ()), ())
+                    headers = message.get("headers", ())
+                    if type(headers) is list:
+                        for name, _ in headers:
+                            size = len(name)
+                            if size == 4 or size == 27:  # vary, access-control-allow-origin
+                                break
+                        else:
+                            message["headers"] = [*headers, _VARY_ORIGIN]
+                            await send(message)
+                            return
+                    message["headers"] = merge(headers, ())
                 await send(message)
 
             await self.app(scope, receive, send_with_vary)
@@ -135,7 +146,17 @@ class CORSMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 message = message.copy()  # the app may reuse its dict for the next request
-                message["headers"] = merge(message.get("headers", ()), cors)
+                headers = message.get("headers", ())
+                if type(headers) is list:
+                    for name, _ in headers:
+                        size = len(name)
+                        if size == 4 or size == 27:  # vary, access-control-allow-origin
+                            break
+                    else:
+                        message["headers"] = [*headers, _VARY_ORIGIN, *cors]
+                        await send(message)
+                        return
+                message["headers"] = merge(headers, cors)
             await send(message)
 
         try:
