@@ -133,11 +133,12 @@ class CORSMiddleware:
             await self.app(scope, receive, send_with_vary)
             return
         decision = engine.known_actual.get(origin) or engine.actual(origin)
-        if decision.kind is _ASK_SOURCE:
-            decision = engine.actual(origin, await self._ask(engine, origin))
         if decision.kind is not _ALLOWED:
-            await self._denied(decision, scope, receive, send, origin)
-            return
+            if decision.kind is _ASK_SOURCE:
+                decision = engine.actual(origin, await self._ask(engine, origin))
+            if decision.kind is not _ALLOWED:
+                await self._denied(decision, scope, receive, send, origin)
+                return
         cors = decision.headers
         started = False
 
@@ -147,7 +148,8 @@ class CORSMiddleware:
                 started = True
                 message = message.copy()  # the app may reuse its dict for the next request
                 headers = message.get("headers", ())
-                if type(headers) is list:
+                if type(headers) is list:  # HeaderMerger.merge's fast path, inlined (a call
+                    # costs as much as the check)
                     for name, _ in headers:
                         size = len(name)
                         if size == 4 or size == 27:  # vary, access-control-allow-origin
