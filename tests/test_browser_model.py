@@ -223,8 +223,18 @@ def test_safelisted_request_headers_follow_fetch() -> None:
     assert needs_preflight(BrowserRequest(APP, "GET", {"Accept": '"'}))
     assert needs_preflight(BrowserRequest(APP, "GET", {"Accept": "a" * 129}))
     assert not needs_preflight(BrowserRequest(APP, "GET", {"Accept-Language": "en-US"}))
-    assert needs_preflight(BrowserRequest(APP, "GET", {"Range": "bytes=0-"}))
+    assert not needs_preflight(BrowserRequest(APP, "GET", {"Range": "bytes=0-"}))
+    assert needs_preflight(BrowserRequest(APP, "GET", {"Range": "bytes 0-"}))
+    assert needs_preflight(BrowserRequest(APP, "GET", {"Range": "bytes=5-1"}))
+    assert needs_preflight(
+        BrowserRequest(APP, "POST", {"Content-Type": 'text/plain;charset="utf-8"'})
+    )
+    assert needs_preflight(BrowserRequest(APP, "POST", {"Content-Language": "en_US"}))
+    assert needs_preflight(BrowserRequest(APP, "GET", {"Accept-Language": "de/ch"}))
+    assert not needs_preflight(BrowserRequest(APP, "GET", {"Cookie": "a=b"}))  # dropped
     assert needs_preflight(BrowserRequest(APP, "patch"))
+    assert BrowserRequest(APP, "delete").method == "DELETE"
+    assert BrowserRequest(APP, "patch").method == "patch"
 
 
 def test_expose_star_is_literal_under_credentials() -> None:

@@ -98,6 +98,8 @@ def test_regex_matching_arbitrary_hosts_is_refused(pattern: str) -> None:
     [
         (r"https://.*\.com", "hosts nobody listed"),
         (r"https://.*example\.com", "'https://corskitprobeexample.com'"),  # lookalike
+        (r"https://[a-z0-9-]+\.example\.com[^/]*", "hosts nobody listed"),  # continued host
+        (r"https://.*\.example\.com.*", "hosts nobody listed"),
         (r"https://.+\.github\.io", "public suffix"),
         (r"https://.*\.co\.uk", "public suffix"),
     ],

@@ -87,9 +87,17 @@ def regex_breadth(regex: re.Pattern[str]) -> RegexBreadth:
         for host in (f"{_PROBE_LABEL}.{suffix}", f"a.{_PROBE_LABEL}.{suffix}")
         if suffix not in domains
     ]
+    label = _PROBE_LABEL
     for domain in domains:
-        # Lookalikes: a prefix glued to the domain, or the domain used as a subdomain.
-        arbitrary += [f"https://{_PROBE_LABEL}{domain}", f"https://{domain}.{_PROBE_LABEL}.invalid"]
+        # Lookalikes: a prefix glued to the domain, or the domain (or a subdomain of it)
+        # continued by another host: the host part must end where the literal domain ends.
+        arbitrary += [
+            f"https://{label}{domain}",
+            f"https://{domain}.{label}.invalid",
+            f"https://{label}.{domain}.{label}.invalid",
+            f"https://{label}.{domain}{label}.invalid",
+            f"https://{label}.{domain}-{label}.invalid",
+        ]
     found_arbitrary = next((probe for probe in arbitrary if match(probe)), None)
     public = None
     for domain in domains:

@@ -8,6 +8,7 @@ Source: Fetch Standard, "CORS-safelisted method", "CORS-safelisted request-heade
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -22,21 +23,31 @@ _SAFELISTED_CONTENT_TYPES = frozenset(
 
 @dataclass(frozen=True)
 class BrowserRequest:
-    """What a script asks ``fetch()`` to send, as the browser sees it."""
+    """What a script asks ``fetch()`` to send, as the browser sees it.
+
+    The method is normalized as browsers do (only DELETE, GET, HEAD, OPTIONS, POST and PUT
+    are upper-cased); forbidden request headers are dropped, as browsers drop them.
+    """
 
     origin: str
     method: str = "GET"
     headers: Mapping[str, str] = field(default_factory=dict)
     credentials: bool = False
 
+    def __post_init__(self) -> None:
+        upper = self.method.upper()
+        if upper in _http.NORMALIZED_METHODS:
+            object.__setattr__(self, "method", upper)
+
     def unsafe_header_names(self) -> list[str]:
         """Fetch "CORS-unsafe request-header names": lower-cased, sorted, unique."""
-        names = set()
-        for name, value in self.headers.items():
-            lowered = name.lower()
-            if not _is_safelisted_request_header(lowered, value):
-                names.add(lowered)
-        return sorted(names)
+        sent = {
+            name.lower(): value
+            for name, value in self.headers.items()
+            if not _http.is_forbidden_request_header(name)
+        }
+        # (Fetch's 1024-byte cap on safelisted values cannot bind: each is at most 128 bytes.)
+        return sorted(name for name, value in sent.items() if not _is_safelisted(name, value))
 
 
 @dataclass(frozen=True)
@@ -47,14 +58,29 @@ class Verdict:
     reason: str = ""
 
 
-def _is_safelisted_request_header(name: str, value: str) -> bool:
+# Fetch "CORS-unsafe request-header byte".
+_UNSAFE_BYTES = frozenset({chr(b) for b in range(0x20) if b != 0x09} | set('"():<>?@[\\]{}\x7f'))
+# Fetch: what Accept-Language and Content-Language may hold.
+_LANGUAGE_BYTES = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz *,-.;=")
+_SIMPLE_RANGE = re.compile(r"bytes=([0-9]+)-([0-9]*)")
+
+
+def _is_safelisted(name: str, value: str) -> bool:
+    """Fetch "CORS-safelisted request-header"."""
     if len(value) > 128:
         return False
-    if name in ("accept", "accept-language", "content-language"):
-        return all(c not in '"():<>?@[\\]{}\x7f' for c in value)
+    if name == "accept":
+        return not any(c in _UNSAFE_BYTES for c in value)
+    if name in ("accept-language", "content-language"):
+        return all(c in _LANGUAGE_BYTES for c in value)
     if name == "content-type":
-        essence = value.split(";", 1)[0].strip().lower()
+        if any(c in _UNSAFE_BYTES for c in value):
+            return False
+        essence = value.split(";", 1)[0].strip(" \t").lower()
         return essence in _SAFELISTED_CONTENT_TYPES
+    if name == "range":
+        match = _SIMPLE_RANGE.fullmatch(value)
+        return match is not None and (not match[2] or int(match[1]) <= int(match[2]))
     return False
 
 

@@ -73,15 +73,10 @@ def _request_headers(specs: Sequence[str]) -> dict[str, str]:
     return headers
 
 
-def _normalize_method(method: str) -> str:
-    upper = method.upper()
-    return upper if upper in _http.NORMALIZED_METHODS else method
-
-
 def _check(config: Config, args: argparse.Namespace) -> int:
     request = BrowserRequest(
         origin=args.origin,
-        method=_normalize_method(args.method),
+        method=args.method,  # BrowserRequest normalizes it as browsers do
         headers=_request_headers(args.header),
         credentials=args.credentials,
     )
