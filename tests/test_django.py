@@ -267,12 +267,17 @@ def test_invalid_setting_stops_the_middleware_at_start_up() -> None:
     assert "did you mean 'https://app.example.com'" in str(caught.value)
 
 
-def test_view_naming_an_unknown_policy_fails_its_requests_loudly() -> None:
+def test_view_naming_an_unknown_policy_fails_closed_and_loudly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The system check corskit.E002 reports it at start-up; at run time: no CORS, an error.
     with (
         override_settings(ROOT_URLCONF="django_project.urls_typo"),
-        pytest.raises(LookupError, match="'pubic'"),
+        caplog.at_level("ERROR", logger="corskit"),
     ):
-        Client().get("/api/typo/", headers={"Origin": APP})
+        response = Client().get("/api/typo/", headers={"Origin": APP})
+    assert "Access-Control-Allow-Origin" not in response
+    assert "no policy named 'pubic'" in caplog.text
 
 
 def test_async_origin_source_works_in_the_sync_middleware_chain() -> None:

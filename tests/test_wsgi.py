@@ -164,3 +164,35 @@ def test_generator_app_failing_after_start_propagates() -> None:
     middleware = corskit.wsgi.CORSMiddleware(deferred, corskit.Policy(origins=[APP]))
     answer = wsgi_request(middleware, headers=[("origin", APP)])
     assert isinstance(answer.raised, RuntimeError)
+
+
+def test_lazy_app_is_closed_even_when_the_server_never_iterates() -> None:
+    closed: list[bool] = []
+
+    class Body:
+        def __iter__(self) -> Any:
+            return iter([b"x"])
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def lazy_app(environ: dict[str, Any], start_response: Any) -> Any:
+        return Body()  # calls start_response only when iterated (it never is here)
+
+    middleware = corskit.wsgi.CORSMiddleware(lazy_app, corskit.Policy(origins=[APP]))
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP}
+    result = middleware(environ, lambda status, headers, exc_info=None: None)
+    result.close()  # type: ignore[attr-defined]
+    assert closed == [True]
+
+
+def test_a_failing_resolver_falls_back_to_the_path_routes() -> None:
+    def resolve(environ: dict[str, Any]) -> str | bool | None:
+        raise ValueError("router choked")
+
+    middleware = corskit.wsgi.CORSMiddleware(
+        Recorder().wsgi, corskit.Policy(origins=[APP]), resolve_policy=resolve
+    )
+    answer = wsgi_request(middleware, headers=[("origin", APP)])
+    assert answer.status == 200
+    assert answer.get("access-control-allow-origin") == APP

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any, Generic, TypeVar
@@ -14,6 +15,8 @@ from .policy import Policy
 from .routing import Router
 
 W = TypeVar("W", bytes, str)
+
+logger = logging.getLogger("corskit")
 
 PolicyOrConfig = Policy | Config | Mapping[str, Any]
 _POLICY_OPTIONS = frozenset(f.name for f in fields(Policy) if f.init)
@@ -106,7 +109,8 @@ class CompiledConfig(Generic[W]):
             return None if chosen is False else self.router.resolve(path)
         engine = self.engines.get(chosen)
         if engine is None:
-            raise LookupError(f"corskit: no policy named {chosen!r} in the configuration")
+            # A mark added after start-up naming no policy: fail closed (no CORS), loudly.
+            logger.error("corskit: no policy named %r in the configuration; no CORS here", chosen)
         return engine
 
 

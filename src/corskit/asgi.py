@@ -14,6 +14,7 @@ from typing import Any
 from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
 from ._vary import HeaderMerger
 from .engine import Decision, Engine, Kind
+from .errors import ConfigError
 from .events import DenialHook, is_listened, make_event, report
 from .reasons import Reason
 from .sources import ask_async
@@ -174,6 +175,8 @@ class CORSMiddleware:
         if self._resolve is not None:
             try:
                 chosen = self._resolve(scope)
+            except ConfigError:
+                raise  # a configuration mistake found late must still be loud
             except Exception:  # a router that cannot match this request: let the app answer it
                 logger.debug("corskit: resolve_policy failed; using the path routes", exc_info=True)
         return self._compiled.engine_for(route_path(scope), chosen)

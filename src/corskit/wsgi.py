@@ -6,6 +6,7 @@ so preflights are answered before routing and authentication. Do not stack two C
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
@@ -21,6 +22,8 @@ from .reasons import Reason
 from .sources import ask_sync
 
 __all__ = ["CORSMiddleware"]
+
+logger = logging.getLogger("corskit")
 
 # Enum members as module constants: a global load is cheaper than an attribute lookup.
 _ALLOWED = Kind.ACTUAL_OK
@@ -163,10 +166,17 @@ class CORSMiddleware:
             return result
         # A generator app calls start_response only when the server first iterates it.
         error_headers = (*_ERROR_HEADERS, *merge((), cors))
-        return _until_started(result, start_response, error_headers, lambda: started)
+        return _UntilStarted(result, start_response, error_headers, lambda: started)
 
     def _engine_for(self, environ: Environ) -> Engine[str] | None:
-        chosen = self._resolve(environ) if self._resolve is not None else None
+        chosen = None
+        if self._resolve is not None:
+            try:
+                chosen = self._resolve(environ)
+            except ConfigError:
+                raise  # a configuration mistake found late must still be loud
+            except Exception:  # a router that cannot match this request: let the app answer it
+                logger.debug("corskit: resolve_policy failed; using the path routes", exc_info=True)
         return self._compiled.engine_for(_router_path(environ), chosen)
 
     def _denied(
@@ -251,29 +261,44 @@ def _respond(
     return []
 
 
-def _until_started(
-    result: Iterable[bytes],
-    start_response: StartResponse,
-    error_headers: tuple[tuple[str, str], ...],
-    started: Callable[[], bool],
-) -> Iterator[bytes]:
-    """Iterate a lazy app; if it fails before starting its response, answer a readable 500."""
-    iterator = iter(result)
-    try:
+class _UntilStarted:
+    """A lazy app's body: a readable 500 if it fails before starting its response.
+
+    A class, not a generator, so that the server's close() reaches the app's iterable even
+    when it never iterates (PEP 3333), as a generator that never started would not.
+    """
+
+    __slots__ = ("_error_headers", "_result", "_start_response", "_started")
+
+    def __init__(
+        self,
+        result: Iterable[bytes],
+        start_response: StartResponse,
+        error_headers: tuple[tuple[str, str], ...],
+        started: Callable[[], bool],
+    ) -> None:
+        self._result = result
+        self._start_response = start_response
+        self._error_headers = error_headers
+        self._started = started
+
+    def __iter__(self) -> Iterator[bytes]:
+        iterator = iter(self._result)
         while True:
             try:
                 chunk = next(iterator)
             except StopIteration:
                 return
             except Exception:
-                if started():
+                if self._started():
                     raise
-                start_response(_STATUS_500, list(error_headers), sys.exc_info())
+                self._start_response(_STATUS_500, list(self._error_headers), sys.exc_info())
                 yield _ERROR_BODY
                 raise
             yield chunk
-    finally:
-        close = getattr(result, "close", None)
+
+    def close(self) -> None:
+        close = getattr(self._result, "close", None)
         if close is not None:
             close()
 
