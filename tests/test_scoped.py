@@ -294,3 +294,18 @@ def guide_examples() -> list[str]:
 def test_identity_server_guide_example_runs(index: int) -> None:
     code = guide_examples()[index]
     exec(compile(code, f"{GUIDE} (example {index + 1})", "exec"), {"__name__": "__guide__"})
+
+
+def test_every_problem_of_endpoint_policy_is_reported_at_once() -> None:
+    from corskit.scoped import endpoint_policy
+
+    with pytest.raises(corskit.ConfigError) as error:
+        endpoint_policy(policy=None, host=5, prefix="/*")  # type: ignore[arg-type]
+    fields = {problem.field for problem in error.value.errors}
+    assert {"host", "policy", "prefix"} <= fields
+
+
+def test_config_shape_errors_are_reported_together() -> None:
+    with pytest.raises(corskit.ConfigError) as error:
+        corskit.Config(policies=["x"], routes="y", default=5)  # type: ignore[arg-type]
+    assert {p.field for p in error.value.errors} == {"policies", "routes", "default"}

@@ -117,7 +117,7 @@ class CORSMiddleware:
             # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
             async def send_with_vary(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    # In place: adding Vary: Origin is idempotent, even on a reused dict.
+                    message = message.copy()  # never change the app's own message
                     headers = message.get("headers", ())
                     if type(headers) is list:
                         for name, _ in headers:
@@ -147,7 +147,7 @@ class CORSMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message = message.copy()  # the app may reuse its dict for the next request
+                message = message.copy()  # never change the app's own message
                 headers = message.get("headers", ())
                 if type(headers) is list:  # HeaderMerger.merge's fast path, inlined (a call
                     # costs as much as the check)
@@ -193,7 +193,8 @@ class CORSMiddleware:
         # Fetch: a denied actual request still reaches the app; the browser hides the answer.
         async def send_with_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = merge(message.get("headers", ()), ())  # idempotent
+                message = message.copy()  # never change the app's own message
+                message["headers"] = merge(message.get("headers", ()), ())
             await send(message)
 
         await self.app(scope, receive, send_with_vary)

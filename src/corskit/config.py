@@ -55,12 +55,15 @@ class Config:
                 "is not a mapping of names to policies",
                 "pass {'name': corskit.Policy(...)}",
             )
-            problems.raise_if_any()
         if isinstance(self.routes, (str, bytes)) or not isinstance(self.routes, Sequence):
             problems.add(
                 "routes", self.routes, "is not a list of routes", "pass [corskit.Route(...), ...]"
             )
-            problems.raise_if_any()
+        if self.default is not None and not isinstance(self.default, str):
+            problems.add(
+                "default", self.default, "is not a policy name", "write the name of a policy"
+            )
+        problems.raise_if_any()  # the shape is wrong: nothing below can be read
         object.__setattr__(self, "policies", dict(self.policies))
         object.__setattr__(self, "routes", tuple(self.routes))
         for name, policy in self.policies.items():

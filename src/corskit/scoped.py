@@ -58,7 +58,11 @@ def endpoint_policy(
     ``None`` (no CORS on other paths). ``name`` is the policy's name in the returned config.
     """
     problems = ProblemCollector()
-    base = _host_config(host)
+    try:
+        base = _host_config(host)
+    except ConfigError as error:
+        problems.extend(error.errors)
+        base = Config()
     if not isinstance(policy, Policy):
         problems.add(
             "policy", policy, "is not a corskit.Policy", "build it with corskit.Policy(...)"
@@ -72,9 +76,16 @@ def endpoint_policy(
             "is already a policy of the host configuration",
             "pass another name=... so the host's policy is not replaced",
         )
-    if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
+    if (
+        not isinstance(prefix, str)
+        or (prefix and not prefix.startswith("/"))
+        or _GLOB_CHARACTERS.intersection(prefix)
+    ):
         problems.add(
-            "prefix", prefix, "is not a path prefix", "write '' or a path such as '/identity'"
+            "prefix",
+            prefix,
+            "is not a literal path prefix",
+            "write '' or a path without glob characters, such as '/identity'",
         )
         prefix = ""
     if isinstance(paths, str) or not isinstance(paths, Sequence) or not paths:
