@@ -98,7 +98,7 @@ class CORSMiddleware:
             facts = _preflight_facts(raw_headers)
             if facts is not None:
                 # Design rule 2: a preflight is answered here and never reaches the app.
-                decision = engine.preflight(*facts)
+                decision = engine.known_preflights.get(facts) or engine.preflight(*facts)
                 if decision.kind is not _PREFLIGHT_OK:
                     decision = await self._settle_preflight(decision, engine, scope, facts)
                 headers = list(decision.headers)

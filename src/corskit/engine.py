@@ -158,7 +158,8 @@ class Engine(Generic[W]):
         # Bounded memos of decisions for repeated request facts; cleared when full.
         self.known_actual: dict[W, Decision[W]] = {}
         """Memo of actual-request decisions by origin; adapters read it before calling actual()."""
-        self._preflight_cache: dict[tuple[W | None, ...], Decision[W]] = {}
+        self.known_preflights: dict[tuple[W | None, ...], Decision[W]] = {}
+        """Memo of preflight decisions by (origin, method, request headers, private network)."""
         self._build_actual_constants(policy, encode)
         self._build_preflight_constants(policy, encode)
 
@@ -263,7 +264,7 @@ class Engine(Generic[W]):
         """The whole answer to an OPTIONS request with Origin and Access-Control-Request-Method."""
         key = (origin, method, request_headers, private_network)
         if source_verdict is None:
-            cached = self._preflight_cache.get(key)
+            cached = self.known_preflights.get(key)
             if cached is not None:
                 return cached
         decision = self._decide_preflight(
@@ -271,7 +272,7 @@ class Engine(Generic[W]):
         )
         if source_verdict is None and decision.kind is not Kind.ASK_SOURCE:
             size = sum(len(part) for part in key if part is not None)
-            _remember(self._preflight_cache, key, size, decision)
+            _remember(self.known_preflights, key, size, decision)
         return decision
 
     def denied_preflight(self, reason: Reason) -> Decision[W]:

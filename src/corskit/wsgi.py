@@ -120,12 +120,13 @@ class CORSMiddleware:
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
             if method is not None:
                 # Design rule 2: a preflight is answered here and never reaches the app.
-                decision = engine.preflight(
+                facts = (
                     origin,
                     method,
                     environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
                     environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
                 )
+                decision = engine.known_preflights.get(facts) or engine.preflight(*facts)
                 if decision.kind is not _PREFLIGHT_OK:
                     decision = self._settle_preflight(decision, engine, environ, origin, method)
                 headers = list(decision.headers)
