@@ -97,6 +97,24 @@ class CompiledConfig(Generic[W]):
         default = self.engines[config.default] if config.default is not None else None
         self.router: Router[Engine[W]] = Router(routes, default)
 
+    def engine_for_request(
+        self, resolver: PolicyResolver | None, request: Any, path: str
+    ) -> Engine[W] | None:
+        """Ask a framework's resolver about ``request`` (scope or environ), then decide.
+
+        A resolver that fails on a request its router cannot match leaves the choice to the
+        path routes (the app then answers it); a ConfigError it raises stays loud.
+        """
+        chosen = None
+        if resolver is not None:
+            try:
+                chosen = resolver(request)
+            except ConfigError:
+                raise
+            except Exception:
+                logger.debug("corskit: resolve_policy failed; using the path routes", exc_info=True)
+        return self.engine_for(path, chosen)
+
     def engine_for(self, path: str, chosen: str | bool | None) -> Engine[W] | None:
         """The engine for a request: a resolver's choice first, else the path routes.
 

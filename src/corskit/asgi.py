@@ -7,21 +7,18 @@ CORS headers. Do not stack two CORS layers; keep the Vary header corskit adds.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
 from ._vary import HeaderMerger
 from .engine import Decision, Engine, Kind
-from .errors import ConfigError
 from .events import DenialHook, is_listened, make_event, report
 from .reasons import Reason
 from .sources import ask_async
 
 __all__ = ["CORSMiddleware", "route_path"]
 
-logger = logging.getLogger("corskit")
 
 # Enum members as module constants: a global load is cheaper than an attribute lookup.
 _ALLOWED = Kind.ACTUAL_OK
@@ -171,15 +168,7 @@ class CORSMiddleware:
             raise
 
     def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
-        chosen = None
-        if self._resolve is not None:
-            try:
-                chosen = self._resolve(scope)
-            except ConfigError:
-                raise  # a configuration mistake found late must still be loud
-            except Exception:  # a router that cannot match this request: let the app answer it
-                logger.debug("corskit: resolve_policy failed; using the path routes", exc_info=True)
-        return self._compiled.engine_for(route_path(scope), chosen)
+        return self._compiled.engine_for_request(self._resolve, scope, route_path(scope))
 
     async def _denied(
         self, decision: Decision[bytes], scope: Scope, receive: Receive, send: Send, origin: bytes

@@ -6,7 +6,6 @@ so preflights are answered before routing and authentication. Do not stack two C
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
@@ -23,7 +22,6 @@ from .sources import ask_sync
 
 __all__ = ["CORSMiddleware"]
 
-logger = logging.getLogger("corskit")
 
 # Enum members as module constants: a global load is cheaper than an attribute lookup.
 _ALLOWED = Kind.ACTUAL_OK
@@ -170,15 +168,7 @@ class CORSMiddleware:
         return _UntilStarted(result, start_response, error_headers, lambda: started)
 
     def _engine_for(self, environ: Environ) -> Engine[str] | None:
-        chosen = None
-        if self._resolve is not None:
-            try:
-                chosen = self._resolve(environ)
-            except ConfigError:
-                raise  # a configuration mistake found late must still be loud
-            except Exception:  # a router that cannot match this request: let the app answer it
-                logger.debug("corskit: resolve_policy failed; using the path routes", exc_info=True)
-        return self._compiled.engine_for(_router_path(environ), chosen)
+        return self._compiled.engine_for_request(self._resolve, environ, _router_path(environ))
 
     def _denied(
         self,
