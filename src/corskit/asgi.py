@@ -45,6 +45,10 @@ def _encode(text: str) -> bytes:
     return text.encode("latin-1")
 
 
+# Stateless: the constants it merges with are built once, for every middleware.
+_MERGE = HeaderMerger(_encode).merge
+
+
 class CORSMiddleware:
     """ASGI middleware applying a :class:`corskit.Policy` or :class:`corskit.Config`.
 
@@ -72,7 +76,6 @@ class CORSMiddleware:
         self._resolve = resolve_policy
         self._static = self._router.is_static and resolve_policy is None
         self._default = self._router.default
-        self._merge = HeaderMerger(_encode).merge
         self._check_websocket = check_websocket_origin
         self._on_denial = on_denial
 
@@ -106,7 +109,6 @@ class CORSMiddleware:
                 )
                 await send({"type": "http.response.body", "body": b""})
                 return
-        merge = self._merge
         for name, origin in raw_headers:  # noqa: B007 - origin is read after the loop
             if name == b"origin":
                 break  # design rule 17: the first Origin line decides; browsers send one
@@ -125,7 +127,7 @@ class CORSMiddleware:
                             message["headers"] = [*headers, _VARY_ORIGIN]
                             await send(message)
                             return
-                    message["headers"] = merge(headers, ())
+                    message["headers"] = _MERGE(headers, ())
                 await send(message)
 
             await self.app(scope, receive, send_with_vary)
@@ -156,7 +158,7 @@ class CORSMiddleware:
                         message["headers"] = [*headers, _VARY_ORIGIN, *cors]
                         await send(message)
                         return
-                message["headers"] = merge(headers, cors)
+                message["headers"] = _MERGE(headers, cors)
             await send(message)
 
         try:
@@ -164,7 +166,7 @@ class CORSMiddleware:
         except Exception:
             # Design rule 8: a script must be able to read the 500; then let the error be logged.
             if not started:
-                await _respond(send, 500, [*_ERROR_HEADERS, *merge((), cors)], _ERROR_BODY)
+                await _respond(send, 500, [*_ERROR_HEADERS, *_MERGE((), cors)], _ERROR_BODY)
             raise
 
     def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
@@ -174,16 +176,15 @@ class CORSMiddleware:
         self, decision: Decision[bytes], scope: Scope, receive: Receive, send: Send, origin: bytes
     ) -> None:
         self._report(decision, scope, origin, None, None)
-        merge = self._merge
         if decision.status is not None:
-            await _respond(send, decision.status, merge((), ()))
+            await _respond(send, decision.status, _MERGE((), ()))
             return
 
         # Fetch: a denied actual request still reaches the app; the browser hides the answer.
         async def send_with_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message = message.copy()  # never change the app's own message
-                message["headers"] = merge(message.get("headers", ()), ())
+                message["headers"] = _MERGE(message.get("headers", ()), ())
             await send(message)
 
         await self.app(scope, receive, send_with_vary)

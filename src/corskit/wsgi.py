@@ -47,6 +47,10 @@ def _identity(text: str) -> str:
     return text
 
 
+# Stateless: the constants it merges with are built once, for every middleware.
+_MERGE = HeaderMerger(_identity).merge
+
+
 def _status_line(status: int) -> str:
     line = _STATUS_LINES.get(status)
     if line is None:
@@ -93,7 +97,6 @@ class CORSMiddleware:
         self._resolve = resolve_policy
         self._static = self._router.is_static and resolve_policy is None
         self._default = self._router.default
-        self._merge = HeaderMerger(_identity).merge
         self._on_denial = on_denial
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
@@ -101,7 +104,6 @@ class CORSMiddleware:
         if engine is None:  # excluded path, or no policy: same-origin only, untouched
             return self.app(environ, start_response)
         origin: str | None = environ.get("HTTP_ORIGIN")
-        merge = self._merge
         if origin is None:
             # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
             def start_with_vary(
@@ -110,7 +112,7 @@ class CORSMiddleware:
                 for name, _ in headers:
                     size = len(name)
                     if size == 4 or size == 27:
-                        return start_response(status, merge(headers, ()), exc_info)
+                        return start_response(status, _MERGE(headers, ()), exc_info)
                 return start_response(status, [*headers, _VARY_ORIGIN], exc_info)
 
             return self.app(environ, start_with_vary)
@@ -150,7 +152,7 @@ class CORSMiddleware:
                 # as much as the check)
                 size = len(name)
                 if size == 4 or size == 27:
-                    return start_response(status, merge(headers, cors), exc_info)
+                    return start_response(status, _MERGE(headers, cors), exc_info)
             return start_response(status, [*headers, _VARY_ORIGIN, *cors], exc_info)
 
         try:
@@ -159,12 +161,12 @@ class CORSMiddleware:
             if started:
                 raise
             # Design rule 8: send a 500 a script can read, then re-raise so the server logs it.
-            start_response(_STATUS_500, [*_ERROR_HEADERS, *merge((), cors)], sys.exc_info())
+            start_response(_STATUS_500, [*_ERROR_HEADERS, *_MERGE((), cors)], sys.exc_info())
             return _body_then_raise(_ERROR_BODY, error)
         if started:
             return result
         # A generator app calls start_response only when the server first iterates it.
-        error_headers = (*_ERROR_HEADERS, *merge((), cors))
+        error_headers = (*_ERROR_HEADERS, *_MERGE((), cors))
         return _UntilStarted(result, start_response, error_headers, lambda: started)
 
     def _engine_for(self, environ: Environ) -> Engine[str] | None:
@@ -178,15 +180,14 @@ class CORSMiddleware:
         origin: str,
     ) -> Iterable[bytes]:
         self._report(decision, environ, origin)
-        merge = self._merge
         if decision.status is not None:
-            return _respond(start_response, decision.status, merge((), ()))
+            return _respond(start_response, decision.status, _MERGE((), ()))
 
         # Fetch: a denied actual request still reaches the app; the browser hides the answer.
         def start_with_vary(
             status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
         ) -> Callable[[bytes], object]:
-            return start_response(status, merge(headers, ()), exc_info)
+            return start_response(status, _MERGE(headers, ()), exc_info)
 
         return self.app(environ, start_with_vary)
 
