@@ -413,8 +413,8 @@ def test_litestar_middleware_option_misses_unrouted_requests_so_wrap_the_app() -
     assert wrapped.request("OPTIONS", "/missing", PREFLIGHT).status == 204
 
 
-# -- core bugs found through Falcon's own ASGI test client -------------------------------------
-# They fail today; see the report for the small fixes in corskit/_vary.py, asgi.py and wsgi.py.
+# -- regressions for core bugs first found through Falcon's own test clients -------------------
+# (lower-case Vary for ASGI, one-shot header iterables, Content-Type on corskit's own answers)
 
 
 async def _drive(app: Any, headers: Any, method: str = "GET") -> list[dict[str, Any]]:
