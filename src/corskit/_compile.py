@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any, Generic, TypeVar
 
-from .config import Config
+from .config import Config, coerce_config, nearest_hint
 from .engine import Engine
 from .errors import ConfigError, ConfigProblem
 from .policy import Policy
@@ -20,11 +19,6 @@ logger = logging.getLogger("corskit")
 
 PolicyOrConfig = Policy | Config | Mapping[str, Any]
 _POLICY_OPTIONS = frozenset(f.name for f in fields(Policy) if f.init)
-
-
-def _nearest(name: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1)
-    return f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(choices)}"
 
 
 def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Config:
@@ -47,7 +41,7 @@ def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Conf
                         name,
                         options[name],
                         "is not a Policy setting",
-                        _nearest(name, sorted(_POLICY_OPTIONS)),
+                        nearest_hint(name, sorted(_POLICY_OPTIONS)),
                     )
                     for name in unknown
                 ]
@@ -62,20 +56,7 @@ def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Conf
                 "pass either a policy/config or Policy keyword arguments",
             )
         )
-    if isinstance(policy, Policy):
-        return Config.from_policy(policy)
-    if isinstance(policy, Config):
-        return policy
-    if isinstance(policy, Mapping):
-        return Config.from_dict(policy)
-    raise ConfigError(
-        ConfigProblem(
-            "policy",
-            policy,
-            "is not a Policy, a Config or a dict",
-            "pass corskit.Policy(...) or corskit.Config.load(...)",
-        )
-    )
+    return coerce_config(policy, "policy", "pass corskit.Policy(...) or corskit.Config.load(...)")
 
 
 class CompiledConfig(Generic[W]):

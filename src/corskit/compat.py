@@ -28,7 +28,7 @@ from datetime import timedelta
 from typing import Any, TypedDict, Unpack
 
 from . import _http
-from .config import Config, Route
+from .config import Config, Route, nearest_hint
 from .errors import ConfigError, ConfigProblem
 from .origins import Regex, parse_pattern
 from .policy import Policy
@@ -530,7 +530,7 @@ def from_flask_cors(
                 key,
                 given[key],
                 "is not a flask-cors option",
-                _nearest(key, _FLASK_OPTION_NAMES),
+                nearest_hint(key, list(_FLASK_OPTION_NAMES)),
             )
     base.update({k: v for k, v in given.items() if k in _FLASK_DEFAULTS})
     resources_given = "resources" in given or (
@@ -589,7 +589,7 @@ def _flask_policy(
                 labels.prefix + key,
                 own[key],
                 "is not a flask-cors option",
-                _nearest(key, _FLASK_OPTION_NAMES),
+                nearest_hint(key, list(_FLASK_OPTION_NAMES)),
             )
         elif key in ("resources", "intercept_exceptions"):
             conv.warn(
@@ -1193,11 +1193,6 @@ def _warn_signal_receivers(conv: _Conversion) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # Shared helpers
-
-
-def _nearest(name: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1)
-    return f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(choices)}"
 
 
 def _unknown_setting(name: str, known: Iterable[str], peer: str) -> str:

@@ -89,7 +89,7 @@ class Config:
                 "default",
                 self.default,
                 "names no policy",
-                _nearest_hint(self.default, names, "policy"),
+                nearest_hint(self.default, names, "policy"),
             )
         for index, route in enumerate(self.routes):
             _check_route(route, index, self.policies, problems)
@@ -148,7 +148,7 @@ class Config:
                     "default",
                     default,
                     "names no policy",
-                    _nearest_hint(default, sorted(named), "policy"),
+                    nearest_hint(default, sorted(named), "policy"),
                 )
             for index, route in enumerate(routes):
                 _check_route(route, index, named, problems)
@@ -199,11 +199,28 @@ def _check_route(
             f"{where}.policy",
             route.policy,
             "names no policy",
-            _nearest_hint(route.policy, sorted(policies), "policy"),
+            nearest_hint(route.policy, sorted(policies), "policy"),
         )
 
 
-def _nearest_hint(value: object, choices: Sequence[str], what: str) -> str:
+def coerce_config(value: object, field: str, fix: str) -> Config:
+    """A Config from what a user handed over: a Config, a Policy or a config dict.
+
+    Anything else is a ConfigError naming ``field`` (the setting or argument it came from).
+    """
+    if isinstance(value, Config):
+        return value
+    if isinstance(value, Policy):
+        return Config.from_policy(value)
+    if isinstance(value, Mapping):
+        return Config.from_dict(value)
+    raise ConfigError(
+        ConfigProblem(field, value, "is not a corskit.Config, a corskit.Policy or a dict", fix)
+    )
+
+
+def nearest_hint(value: object, choices: Sequence[str], what: str = "setting") -> str:
+    """'did you mean ...?' for a misspelt name, else the names there are."""
     close = difflib.get_close_matches(str(value), choices, n=1)
     if close:
         return f"did you mean {close[0]!r}?"
@@ -219,7 +236,7 @@ def _check_keys(
                 f"{prefix}{key}",
                 table[key],
                 "is not a known setting",
-                _nearest_hint(key, allowed, "setting"),
+                nearest_hint(key, allowed, "setting"),
             )
 
 

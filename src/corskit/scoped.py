@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .config import Config, Route
-from .errors import ConfigError, ConfigProblem, ProblemCollector
+from .config import Config, Route, coerce_config
+from .errors import ConfigError, ProblemCollector
 from .policy import Policy
 
 __all__ = ["OIDC_ENDPOINTS", "endpoint_policy"]
@@ -122,17 +122,6 @@ def endpoint_policy(
 def _host_config(host: Config | Policy | Mapping[str, Any] | None) -> Config:
     if host is None:
         return Config()
-    if isinstance(host, Config):
-        return host
-    if isinstance(host, Policy):
-        return Config.from_policy(host)
-    if isinstance(host, Mapping):
-        return Config.from_dict(host)
-    raise ConfigError(
-        ConfigProblem(
-            "host",
-            host,
-            "is not a Config, a Policy, a config dict or None",
-            "pass the host application's corskit.Config (or its Policy)",
-        )
+    return coerce_config(
+        host, "host", "pass the host application's corskit.Config (or its Policy), or None"
     )

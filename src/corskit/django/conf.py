@@ -9,16 +9,14 @@ middleware runs with.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings  # type: ignore[import-untyped]  # Django ships no type hints
 from django.utils.module_loading import import_string  # type: ignore[import-untyped]  # idem
 
-from ..config import Config
+from ..config import Config, coerce_config
 from ..errors import ConfigError, ConfigProblem
 from ..events import DenialHook
-from ..policy import Policy
 
 __all__ = [
     "MISSING",
@@ -54,19 +52,10 @@ def config_from(value: object) -> Config:
         )
     if isinstance(value, str | os.PathLike):
         return Config.load(os.fspath(value))
-    if isinstance(value, Config):
-        return value
-    if isinstance(value, Policy):
-        return Config.from_policy(value)
-    if isinstance(value, Mapping):
-        return Config.from_dict(value)
-    raise ConfigError(
-        ConfigProblem(
-            SETTING,
-            value,
-            "is not a dict, a TOML file path, a corskit.Policy or a corskit.Config",
-            "write CORSKIT = {'policies': {...}, 'default': '...'}",
-        )
+    return coerce_config(
+        value,
+        SETTING,
+        "write CORSKIT = {'policies': {...}, 'default': '...'}, or the path of a TOML file",
     )
 
 
