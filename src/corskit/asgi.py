@@ -72,10 +72,10 @@ class CORSMiddleware:
         self.app = app
         self.config = as_config(policy, policy_options)
         self._compiled = CompiledConfig(self.config, bytes)
-        self._router = self._compiled.router
+        router = self._compiled.router
         self._resolve = resolve_policy
-        self._static = self._router.is_static and resolve_policy is None
-        self._default = self._router.default
+        self._static = router.is_static and resolve_policy is None
+        self._default = router.default
         self._check_websocket = check_websocket_origin
         self._on_denial = on_denial
 

@@ -93,10 +93,10 @@ class CORSMiddleware:
                     )
                 )
         self._compiled = CompiledConfig(self.config, str)
-        self._router = self._compiled.router
+        router = self._compiled.router
         self._resolve = resolve_policy
-        self._static = self._router.is_static and resolve_policy is None
-        self._default = self._router.default
+        self._static = router.is_static and resolve_policy is None
+        self._default = router.default
         self._on_denial = on_denial
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
