@@ -8,6 +8,7 @@ CORS headers. Do not stack two CORS layers; keep the Vary header corskit adds.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from types import MethodType
 from typing import Any
 
 from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
@@ -25,6 +26,7 @@ _ALLOWED = Kind.ACTUAL_OK
 _ASK_SOURCE = Kind.ASK_SOURCE
 _PREFLIGHT_OK = Kind.PREFLIGHT_OK
 _VARY_ORIGIN = (b"vary", b"Origin")
+
 
 Scope = MutableMapping[str, Any]
 Message = dict[str, Any]  # ASGI messages are dicts
@@ -74,8 +76,9 @@ class CORSMiddleware:
         self._compiled = CompiledConfig(self.config, bytes)
         router = self._compiled.router
         self._resolve = resolve_policy
-        self._static = router.is_static and resolve_policy is None
-        self._default = router.default
+        static = router.is_static and resolve_policy is None
+        # The one engine every request gets, or None: ask the router per request.
+        self._engine = router.default if static else None
         self._check_websocket = check_websocket_origin
         self._on_denial = on_denial
 
@@ -90,10 +93,12 @@ class CORSMiddleware:
         if type(raw_headers) is not list:
             # ASGI allows any iterable, even a one-shot one: read it once, for everyone after us.
             scope["headers"] = raw_headers = [tuple(line) for line in raw_headers]
-        engine = self._default if self._static else self._engine_for(scope)
-        if engine is None:  # excluded path, or no policy: same-origin only, untouched
-            await self.app(scope, receive, send)
-            return
+        engine = self._engine
+        if engine is None:
+            engine = self._engine_for(scope)
+            if engine is None:  # excluded path, or no policy: same-origin only, untouched
+                await self.app(scope, receive, send)
+                return
         if scope["method"] == "OPTIONS":
             facts = _preflight_facts(raw_headers)
             if facts is not None:
@@ -113,24 +118,7 @@ class CORSMiddleware:
             if name == b"origin":
                 break  # design rule 17: the first Origin line decides; browsers send one
         else:
-            # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
-            async def send_with_vary(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    message = message.copy()  # never change the app's own message
-                    headers = message.get("headers", ())
-                    if type(headers) is list:
-                        for name, _ in headers:
-                            size = len(name)
-                            if size == 4 or size == 27:  # vary, access-control-allow-origin
-                                break
-                        else:
-                            message["headers"] = [*headers, _VARY_ORIGIN]
-                            await send(message)
-                            return
-                    message["headers"] = _MERGE(headers, ())
-                await send(message)
-
-            await self.app(scope, receive, send_with_vary)
+            await self.app(scope, receive, _bind(_send_with_vary, send))
             return
         decision = engine.known_actual.get(origin) or engine.actual(origin)
         if decision.kind is not _ALLOWED:
@@ -140,32 +128,12 @@ class CORSMiddleware:
                 await self._denied(decision, scope, receive, send, origin)
                 return
         cors = decision.headers
-        started = False
-
-        async def send_with_cors(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                message = message.copy()  # never change the app's own message
-                headers = message.get("headers", ())
-                if type(headers) is list:  # HeaderMerger.merge's fast path, inlined (a call
-                    # costs as much as the check)
-                    for name, _ in headers:
-                        size = len(name)
-                        if size == 4 or size == 27:  # vary, access-control-allow-origin
-                            break
-                    else:
-                        message["headers"] = [*headers, _VARY_ORIGIN, *cors]
-                        await send(message)
-                        return
-                message["headers"] = _MERGE(headers, cors)
-            await send(message)
-
+        state = [send, cors, False]
         try:
-            await self.app(scope, receive, send_with_cors)
+            await self.app(scope, receive, _bind(_send_with_cors, state))
         except Exception:
             # Design rule 8: a script must be able to read the 500; then let the error be logged.
-            if not started:
+            if not state[2]:
                 await _respond(send, 500, [*_ERROR_HEADERS, *_MERGE((), cors)], _ERROR_BODY)
             raise
 
@@ -236,7 +204,9 @@ class CORSMiddleware:
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         if type(scope["headers"]) is not list:
             scope["headers"] = [tuple(line) for line in scope["headers"]]
-        engine = self._default if self._static else self._engine_for(scope)
+        engine = self._engine
+        if engine is None:
+            engine = self._engine_for(scope)
         origin = _first(scope["headers"], b"origin") if engine is not None else None
         if engine is None or origin is None:
             await self.app(scope, receive, send)
@@ -255,6 +225,58 @@ class CORSMiddleware:
         if message["type"] == "websocket.connect":
             # Closing before accepting makes the server refuse the handshake with 403.
             await send({"type": "websocket.close", "code": 1008})
+
+
+# -- the app's send, wrapped -------------------------------------------------------------------
+#
+# Why bound methods and not closures: ``MethodType(function, state)`` costs about half of what
+# creating a closure costs, and a wrapper that returns ``send``'s own awaitable, instead of being
+# a coroutine that awaits it, saves one coroutine per message. On a path that runs for every
+# request, those two account for a third of corskit's cost (see benchmarks/README.md).
+_bind = MethodType
+
+
+def _send_with_vary(send: Send, message: Message) -> Awaitable[None]:
+    """The app's send with ``Vary: Origin`` merged into the response start (no-Origin requests)."""
+    if message["type"] == "http.response.start":
+        try:
+            headers = message["headers"]
+        except KeyError:  # optional in ASGI
+            headers = ()
+        headers = [*headers]  # a new list, whatever iterable the app gave
+        for name, _ in headers:  # HeaderMerger.merge's fast path, inlined (a call costs as
+            # much as the check)
+            if len(name) == 4:  # vary
+                headers = _MERGE(headers, ())
+                break
+        else:
+            headers.append(_VARY_ORIGIN)
+        message["headers"] = headers
+    return send(message)
+
+
+def _send_with_cors(state: list[Any], message: Message) -> Awaitable[None]:
+    """The app's send with the CORS headers merged into the response start.
+
+    ``state`` is ``[send, cors headers, started]``; ``started`` tells the middleware whether a
+    500 can still be sent when the app raises.
+    """
+    send: Send = state[0]
+    if message["type"] == "http.response.start":
+        state[2] = True
+        cors = state[1]
+        message = message.copy()  # never change the app's own message
+        headers = message.get("headers", ())
+        if type(headers) is list:
+            for name, _ in headers:
+                size = len(name)
+                if size == 4 or size == 27:  # vary, access-control-allow-origin
+                    break
+            else:
+                message["headers"] = [*headers, _VARY_ORIGIN, *cors]
+                return send(message)
+        message["headers"] = _MERGE(headers, cors)
+    return send(message)
 
 
 _ACRM = b"access-control-request-method"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
-from types import TracebackType
+from types import MethodType, TracebackType
 from typing import Any
 
 from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
@@ -95,27 +95,20 @@ class CORSMiddleware:
         self._compiled = CompiledConfig(self.config, str)
         router = self._compiled.router
         self._resolve = resolve_policy
-        self._static = router.is_static and resolve_policy is None
-        self._default = router.default
+        static = router.is_static and resolve_policy is None
+        # The one engine every request gets, or None: ask the router per request.
+        self._engine = router.default if static else None
         self._on_denial = on_denial
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        engine = self._default if self._static else self._engine_for(environ)
-        if engine is None:  # excluded path, or no policy: same-origin only, untouched
-            return self.app(environ, start_response)
+        engine = self._engine
+        if engine is None:
+            engine = self._engine_for(environ)
+            if engine is None:  # excluded path, or no policy: same-origin only, untouched
+                return self.app(environ, start_response)
         origin: str | None = environ.get("HTTP_ORIGIN")
         if origin is None:
-            # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
-            def start_with_vary(
-                status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
-            ) -> Callable[[bytes], object]:
-                for name, _ in headers:
-                    size = len(name)
-                    if size == 4 or size == 27:
-                        return start_response(status, _MERGE(headers, ()), exc_info)
-                return start_response(status, [*headers, _VARY_ORIGIN], exc_info)
-
-            return self.app(environ, start_with_vary)
+            return self.app(environ, _bind(_start_with_vary, start_response))
         if environ["REQUEST_METHOD"] == "OPTIONS":  # required by PEP 3333
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
             if method is not None:
@@ -141,33 +134,20 @@ class CORSMiddleware:
             if decision.kind is not _ALLOWED:
                 return self._denied(decision, environ, start_response, origin)
         cors = decision.headers
-        started = False
-
-        def start_with_cors(
-            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
-        ) -> Callable[[bytes], object]:
-            nonlocal started
-            started = True
-            for name, _ in headers:  # HeaderMerger.merge's fast path, inlined (a call costs
-                # as much as the check)
-                size = len(name)
-                if size == 4 or size == 27:
-                    return start_response(status, _MERGE(headers, cors), exc_info)
-            return start_response(status, [*headers, _VARY_ORIGIN, *cors], exc_info)
-
+        state = [start_response, cors, False]
         try:
-            result = self.app(environ, start_with_cors)
+            result = self.app(environ, _bind(_start_with_cors, state))
         except Exception as error:
-            if started:
+            if state[2]:
                 raise
             # Design rule 8: send a 500 a script can read, then re-raise so the server logs it.
             start_response(_STATUS_500, [*_ERROR_HEADERS, *_MERGE((), cors)], sys.exc_info())
             return _body_then_raise(_ERROR_BODY, error)
-        if started:
+        if state[2]:
             return result
         # A generator app calls start_response only when the server first iterates it.
         error_headers = (*_ERROR_HEADERS, *_MERGE((), cors))
-        return _UntilStarted(result, start_response, error_headers, lambda: started)
+        return _UntilStarted(result, start_response, error_headers, lambda: bool(state[2]))
 
     def _engine_for(self, environ: Environ) -> Engine[str] | None:
         return self._compiled.engine_for_request(self._resolve, environ, _router_path(environ))
@@ -234,6 +214,48 @@ class CORSMiddleware:
             request_headers,
         )
         report(self._on_denial, event)
+
+
+# -- the app's start_response, wrapped ---------------------------------------------------------
+#
+# Bound methods, not closures: ``MethodType(function, state)`` costs about half of what creating
+# a closure costs, on a path that runs for every request (see benchmarks/README.md).
+_bind = MethodType
+
+
+def _start_with_vary(
+    start_response: StartResponse,
+    status: str,
+    headers: list[tuple[str, str]],
+    exc_info: ExcInfo | None = None,
+) -> Callable[[bytes], object]:
+    """start_response with ``Vary: Origin`` merged in (requests without Origin)."""
+    for name, _ in headers:  # HeaderMerger.merge's fast path, inlined (a call costs as much
+        # as the check)
+        if len(name) == 4:  # vary
+            return start_response(status, _MERGE(headers, ()), exc_info)
+    return start_response(status, [*headers, _VARY_ORIGIN], exc_info)
+
+
+def _start_with_cors(
+    state: list[Any],
+    status: str,
+    headers: list[tuple[str, str]],
+    exc_info: ExcInfo | None = None,
+) -> Callable[[bytes], object]:
+    """start_response with the CORS headers merged in.
+
+    ``state`` is ``[start_response, cors headers, started]``; ``started`` tells the middleware
+    whether a readable 500 can still be sent when the app fails.
+    """
+    state[2] = True
+    start_response: StartResponse = state[0]
+    cors: tuple[tuple[str, str], ...] = state[1]
+    for name, _ in headers:
+        size = len(name)
+        if size == 4 or size == 27:  # vary, access-control-allow-origin
+            return start_response(status, _MERGE(headers, cors), exc_info)
+    return start_response(status, [*headers, _VARY_ORIGIN, *cors], exc_info)
 
 
 def _router_path(environ: Environ) -> str:
