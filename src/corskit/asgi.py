@@ -120,14 +120,15 @@ class CORSMiddleware:
         else:
             await self.app(scope, receive, _bind(_send_with_vary, send))
             return
-        decision = engine.known_actual.get(origin) or engine.actual(origin)
-        if decision.kind is not _ALLOWED:
+        cors = engine.allowed_cors.get(origin)
+        if cors is None:
+            decision = engine.actual(origin)
             if decision.kind is _ASK_SOURCE:
                 decision = engine.actual(origin, await self._ask(engine, origin))
             if decision.kind is not _ALLOWED:
                 await self._denied(decision, scope, receive, send, origin)
                 return
-        cors = decision.headers
+            cors = decision.headers
         state = [send, cors, False]
         try:
             await self.app(scope, receive, _bind(_send_with_cors, state))

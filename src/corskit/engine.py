@@ -158,6 +158,9 @@ class Engine(Generic[W]):
         # Bounded memos of decisions for repeated request facts; cleared when full.
         self.known_actual: dict[W, Decision[W]] = {}
         """Memo of actual-request decisions by origin; adapters read it before calling actual()."""
+        self.allowed_cors: dict[W, tuple[tuple[W, W], ...]] = {}
+        """The CORS headers of origins known to be allowed, for the adapters' hot path: one
+        lookup there instead of a lookup and two attribute reads on a Decision."""
         self.known_preflights: dict[tuple[W | None, ...], Decision[W]] = {}
         """Memo of preflight decisions by (origin, method, request headers, private network)."""
         self._build_actual_constants(policy, encode)
@@ -229,6 +232,8 @@ class Engine(Generic[W]):
         """Headers for the response to a non-preflight request carrying ``origin``."""
         if self._any:
             # Fetch "CORS check" step 2: '*' passes when credentials are not included.
+            if source_verdict is None:
+                _remember(self.allowed_cors, origin, len(origin), self._actual_any.headers)
             return self._actual_any
         if source_verdict is None:
             known = self.known_actual.get(origin)
@@ -242,6 +247,8 @@ class Engine(Generic[W]):
             decision: Decision[W] = Decision(
                 Kind.ACTUAL_OK, ((self._acao, origin),) + self._actual_rest
             )
+            if source_verdict is None:
+                _remember(self.allowed_cors, origin, len(origin), decision.headers)
         else:
             decision = self._actual_denied[verdict]
         if source_verdict is None:
@@ -365,9 +372,10 @@ class Engine(Generic[W]):
 
 
 K = TypeVar("K")
+V = TypeVar("V")
 
 
-def _remember(cache: dict[K, Decision[W]], key: K, size: int, decision: Decision[W]) -> None:
+def _remember(cache: dict[K, V], key: K, size: int, decision: V) -> None:
     """Memoize a decision for repeated request facts; bounded, cleared when full."""
     if size > MAX_CACHED_KEY_LENGTH:
         return

@@ -106,9 +106,9 @@ class CORSMiddleware:
             engine = self._engine_for(environ)
             if engine is None:  # excluded path, or no policy: same-origin only, untouched
                 return self.app(environ, start_response)
-        origin: str | None = environ.get("HTTP_ORIGIN")
-        if origin is None:
+        if "HTTP_ORIGIN" not in environ:
             return self.app(environ, _bind(_start_with_vary, start_response))
+        origin: str = environ["HTTP_ORIGIN"]
         if environ["REQUEST_METHOD"] == "OPTIONS":  # required by PEP 3333
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
             if method is not None:
@@ -127,13 +127,14 @@ class CORSMiddleware:
                     headers.extend(_EMPTY_BODY_HEADERS)
                 start_response(_status_line(decision.status or 204), headers)
                 return []
-        decision = engine.known_actual.get(origin) or engine.actual(origin)
-        if decision.kind is not _ALLOWED:
+        cors = engine.allowed_cors.get(origin)
+        if cors is None:
+            decision = engine.actual(origin)
             if decision.kind is _ASK_SOURCE:
                 decision = engine.actual(origin, self._ask(engine, origin))
             if decision.kind is not _ALLOWED:
                 return self._denied(decision, environ, start_response, origin)
-        cors = decision.headers
+            cors = decision.headers
         state = [start_response, cors, False]
         try:
             result = self.app(environ, _bind(_start_with_cors, state))
