@@ -237,6 +237,32 @@ def test_reused_response_message_does_not_leak_headers_between_requests() -> Non
     assert start["headers"] == [(b"content-type", b"x")]  # the app's own dict is never changed
 
 
+def test_reused_message_dict_stays_right_across_requests_with_and_without_origin() -> None:
+    # Without Origin, corskit adds Vary: Origin to the app's own start message (in place: it
+    # is idempotent, and cheaper than a copy); requests with an Origin still copy it, so the
+    # headers of one origin never reach the next response.
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"x")]}
+
+    async def reusing_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send(start)
+        await send({"type": "http.response.body", "body": b""})
+
+    app = corskit.asgi.CORSMiddleware(
+        reusing_app, corskit.Policy(origins=[APP, "https://b.example.com"])
+    )
+    for _ in range(2):
+        plain = asgi_request(app)
+        assert plain.get_all("vary") == ["Origin"]
+        assert plain.cors_headers == {}
+        first = asgi_request(app, headers=[("origin", APP)])
+        assert first.get_all("access-control-allow-origin") == [APP]
+        assert first.get_all("vary") == ["Origin"]
+        second = asgi_request(app, headers=[("origin", "https://b.example.com")])
+        assert second.get_all("access-control-allow-origin") == ["https://b.example.com"]
+        assert asgi_request(app, headers=[("origin", "https://evil.example.net")]).cors_headers == {}
+    assert [name for name, _ in start["headers"]] == [b"content-type", b"vary"]
+
+
 def test_one_shot_response_header_iterables_are_kept_whole() -> None:
     async def generator_headers(scope: dict[str, Any], receive: Any, send: Any) -> None:
         headers = iter(

@@ -161,6 +161,19 @@ def test_failures_are_not_remembered(serve: Any) -> None:
     assert served.get(APP).get("access-control-allow-origin") == APP
 
 
+def test_a_source_that_changes_its_mind_is_heard_once_its_ttl_is_over(serve: Any) -> None:
+    # The adapters' fast memo of allowed origins must never hold a source's answer: a client
+    # removed from the store loses access at the next question, on every adapter.
+    allowed = {"https://client.example.org"}
+
+    served = serve(corskit.Policy(origin_source=lambda o: o in allowed, origin_source_ttl=0))
+    first = served.get("https://client.example.org")
+    assert first.get("access-control-allow-origin") == "https://client.example.org"
+    allowed.clear()
+    assert served.get("https://client.example.org").cors_headers == {}
+    assert served.preflight("https://client.example.org", "GET").status == 403
+
+
 @pytest.mark.parametrize("ttl", [-1, "5", True, 10**6])
 def test_invalid_source_ttl_is_refused(ttl: object) -> None:
     with pytest.raises(corskit.ConfigError, match="origin_source_ttl"):

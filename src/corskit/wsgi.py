@@ -127,7 +127,7 @@ class CORSMiddleware:
                     headers.extend(_EMPTY_BODY_HEADERS)
                 start_response(_status_line(decision.status or 204), headers)
                 return []
-        cors = engine.allowed_cors.get(origin)
+        cors = engine.allowed_cors[origin]
         if cors is None:
             decision = engine.actual(origin)
             if decision.kind is _ASK_SOURCE:
