@@ -44,8 +44,7 @@ class HeaderMerger(Generic[W]):
         for name, _ in headers:
             # Only 'vary' (4) and 'access-control-allow-origin' (27) need a closer look:
             # comparing lengths first keeps the common case free of per-header lower().
-            size = len(name)
-            if size == 4 or size == 27:
+            if len(name) in {4, 27}:
                 return self._merge_carefully(headers, cors)
         return [*headers, self._vary_origin, *cors]  # type: ignore[list-item]
 

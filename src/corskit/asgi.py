@@ -238,21 +238,24 @@ _bind = MethodType
 
 
 def _send_with_vary(send: Send, message: Message) -> Awaitable[None]:
-    """The app's send with ``Vary: Origin`` merged into the response start (no-Origin requests)."""
+    """The app's send with ``Vary: Origin`` merged into the response start (no-Origin requests).
+
+    Unlike the CORS answer, this one changes the app's message and header list in place, as
+    most ASGI middleware do: ``Vary: Origin`` is right for every response on a CORS path, and
+    adding it is idempotent (a list that already varies is merged into a new list, not grown),
+    so a message or list the app reuses can neither grow nor carry anything of another request.
+    """
     if message["type"] == "http.response.start":
-        try:
-            headers = message["headers"]
-        except KeyError:  # optional in ASGI
-            headers = ()
-        headers = [*headers]  # a new list, whatever iterable the app gave
-        for name, _ in headers:  # HeaderMerger.merge's fast path, inlined (a call costs as
-            # much as the check)
-            if len(name) == 4:  # vary
-                headers = _MERGE(headers, ())
-                break
-        else:
-            headers.append(_VARY_ORIGIN)
-        message["headers"] = headers
+        headers = message.get("headers", ())
+        if type(headers) is list:
+            for name, _ in headers:  # HeaderMerger.merge's fast path, inlined (a call costs
+                # as much as the check)
+                if len(name) == 4:  # vary
+                    break
+            else:
+                headers.append(_VARY_ORIGIN)
+                return send(message)
+        message["headers"] = _MERGE(headers, ())
     return send(message)
 
 

@@ -253,8 +253,7 @@ def _start_with_cors(
     start_response: StartResponse = state[0]
     cors: tuple[tuple[str, str], ...] = state[1]
     for name, _ in headers:
-        size = len(name)
-        if size == 4 or size == 27:  # vary, access-control-allow-origin
+        if len(name) in {4, 27}:  # vary, access-control-allow-origin
             return start_response(status, _MERGE(headers, cors), exc_info)
     return start_response(status, [*headers, _VARY_ORIGIN, *cors], exc_info)
 
