@@ -120,7 +120,7 @@ class CORSMiddleware:
         else:
             await self.app(scope, receive, _bind(_send_with_vary, send))
             return
-        cors = engine.allowed_cors[origin]
+        cors = engine.allowed_cors.get(origin)
         if cors is None:
             decision = engine.actual(origin)
             if decision.kind is _ASK_SOURCE:

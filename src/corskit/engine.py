@@ -158,10 +158,9 @@ class Engine(Generic[W]):
         # Bounded memos of decisions for repeated request facts; cleared when full.
         self.known_actual: dict[W, Decision[W]] = {}
         """Memo of actual-request decisions by origin; adapters read it before calling actual()."""
-        self.allowed_cors: _MissIsNone[W, tuple[tuple[W, W], ...] | None] = _MissIsNone()
+        self.allowed_cors: dict[W, tuple[tuple[W, W], ...]] = {}
         """The CORS headers of origins known to be allowed, for the adapters' hot path: one
-        ``allowed_cors[origin]`` there (None when unknown) instead of a get() call, a truth
-        test and two attribute reads on a Decision."""
+        lookup there instead of a lookup, a truth test and two attribute reads on a Decision."""
         self.known_preflights: dict[tuple[W | None, ...], Decision[W]] = {}
         """Memo of preflight decisions by (origin, method, request headers, private network)."""
         self._build_actual_constants(policy, encode)
@@ -374,14 +373,6 @@ class Engine(Generic[W]):
 
 K = TypeVar("K")
 V = TypeVar("V")
-
-
-class _MissIsNone(dict[K, V]):
-    """A dict whose missing keys read as None: ``memo[key]`` is cheaper than ``memo.get(key)``
-    (no method call), and a miss costs no exception."""
-
-    def __missing__(self, key: K) -> None:
-        return None
 
 
 def _remember(cache: dict[K, V], key: K, size: int, decision: V) -> None:

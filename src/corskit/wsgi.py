@@ -106,9 +106,9 @@ class CORSMiddleware:
             engine = self._engine_for(environ)
             if engine is None:  # excluded path, or no policy: same-origin only, untouched
                 return self.app(environ, start_response)
-        if "HTTP_ORIGIN" not in environ:
+        origin: str | None = environ.get("HTTP_ORIGIN")
+        if origin is None:
             return self.app(environ, _bind(_start_with_vary, start_response))
-        origin: str = environ["HTTP_ORIGIN"]
         if environ["REQUEST_METHOD"] == "OPTIONS":  # required by PEP 3333
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
             if method is not None:
@@ -127,7 +127,7 @@ class CORSMiddleware:
                     headers.extend(_EMPTY_BODY_HEADERS)
                 start_response(_status_line(decision.status or 204), headers)
                 return []
-        cors = engine.allowed_cors[origin]
+        cors = engine.allowed_cors.get(origin)
         if cors is None:
             decision = engine.actual(origin)
             if decision.kind is _ASK_SOURCE:
