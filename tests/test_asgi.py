@@ -263,6 +263,19 @@ def test_reused_message_dict_stays_right_across_requests_with_and_without_origin
     assert [name for name, _ in start["headers"]] == [b"content-type", b"vary"]
 
 
+@pytest.mark.parametrize("origin", [APP, None], ids=["origin", "no-origin"])
+def test_tuple_response_headers_are_merged_not_appended_to(origin: str | None) -> None:
+    async def tuple_headers(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = ((b"content-type", b"x"), (b"vary", b"Accept"))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = corskit.asgi.CORSMiddleware(tuple_headers, corskit.Policy(origins=[APP]))
+    answer = asgi_request(app, headers=[("origin", origin)] if origin else [])
+    assert answer.get("content-type") == "x"
+    assert answer.get_all("vary") == ["Accept, Origin"]
+
+
 def test_one_shot_response_header_iterables_are_kept_whole() -> None:
     async def generator_headers(scope: dict[str, Any], receive: Any, send: Any) -> None:
         headers = iter(

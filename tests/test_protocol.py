@@ -173,15 +173,17 @@ def test_preflight_lists_the_allowed_methods(serve: Serve) -> None:
 # -- rule 7: Vary (Fetch "CORS protocol and HTTP caches") -------------------------------------
 
 
-def test_actual_response_merges_origin_into_the_apps_vary(serve: Serve) -> None:
+@pytest.mark.parametrize("origin", [APP, None, EVIL], ids=["allowed", "no-origin", "denied"])
+def test_response_merges_origin_into_the_apps_vary(serve: Serve, origin: str | None) -> None:
     app = Recorder(headers=[("Content-Type", "text/plain"), ("Vary", "Accept-Encoding")])
-    answer = serve(policy(), app).get(APP)
+    answer = serve(policy(), app).get(origin)
     assert answer.get_all("vary") == ["Accept-Encoding, Origin"]
 
 
-def test_vary_that_already_names_origin_is_not_duplicated(serve: Serve) -> None:
+@pytest.mark.parametrize("origin", [APP, None, EVIL], ids=["allowed", "no-origin", "denied"])
+def test_vary_that_already_names_origin_is_not_duplicated(serve: Serve, origin: str | None) -> None:
     app = Recorder(headers=[("Vary", "Accept-Encoding, origin")])
-    answer = serve(policy(), app).get(APP)
+    answer = serve(policy(), app).get(origin)
     assert answer.vary_tokens() == ["accept-encoding", "origin"]
 
 
