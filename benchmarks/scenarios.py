@@ -188,6 +188,7 @@ GROUPS = (
             Contender("bare", "bare", lambda s: b.bare_asgi),
             Contender("no-op", "no-op", lambda s: b.NoopASGI(b.bare_asgi)),
             Contender("floor", "floor", lambda s: b.FloorASGI(b.bare_asgi)),
+            Contender("lean floor", "floor", lambda s: b.LeanFloorASGI(b.bare_asgi)),
             Contender(
                 "corskit",
                 "cors",
@@ -209,6 +210,7 @@ GROUPS = (
             Contender("bare", "bare", lambda s: b.bare_wsgi),
             Contender("no-op", "no-op", lambda s: b.NoopWSGI(b.bare_wsgi)),
             Contender("floor", "floor", lambda s: b.FloorWSGI(b.bare_wsgi)),
+            Contender("lean floor", "floor", lambda s: b.LeanFloorWSGI(b.bare_wsgi)),
             Contender(
                 "corskit",
                 "cors",
