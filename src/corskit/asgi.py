@@ -246,7 +246,10 @@ def _send_with_vary(send: Send, message: Message) -> Awaitable[None]:
     so a message or list the app reuses can neither grow nor carry anything of another request.
     """
     if message["type"] == "http.response.start":
-        headers = message.get("headers", ())
+        try:
+            headers = message["headers"]
+        except KeyError:  # optional in ASGI
+            headers = ()
         if type(headers) is list:
             for name, _ in headers:  # HeaderMerger.merge's fast path, inlined (a call costs
                 # as much as the check)
@@ -270,7 +273,10 @@ def _send_with_cors(state: list[Any], message: Message) -> Awaitable[None]:
         state[2] = True
         cors = state[1]
         message = message.copy()  # never change the app's own message
-        headers = message.get("headers", ())
+        try:
+            headers = message["headers"]
+        except KeyError:  # optional in ASGI
+            headers = ()
         if type(headers) is list:
             for name, _ in headers:
                 size = len(name)
