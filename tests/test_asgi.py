@@ -238,9 +238,6 @@ def test_reused_response_message_does_not_leak_headers_between_requests() -> Non
 
 
 def test_reused_message_dict_stays_right_across_requests_with_and_without_origin() -> None:
-    # Without Origin, corskit adds Vary: Origin to the app's own start message (in place: it
-    # is idempotent, and cheaper than a copy); requests with an Origin still copy it, so the
-    # headers of one origin never reach the next response.
     start = {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"x")]}
 
     async def reusing_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -250,6 +247,7 @@ def test_reused_message_dict_stays_right_across_requests_with_and_without_origin
     app = corskit.asgi.CORSMiddleware(
         reusing_app, corskit.Policy(origins=[APP, "https://b.example.com"])
     )
+    headers = start["headers"]
     for _ in range(2):
         plain = asgi_request(app)
         assert plain.get_all("vary") == ["Origin"]
@@ -260,7 +258,62 @@ def test_reused_message_dict_stays_right_across_requests_with_and_without_origin
         second = asgi_request(app, headers=[("origin", "https://b.example.com")])
         assert second.get_all("access-control-allow-origin") == ["https://b.example.com"]
         assert asgi_request(app, headers=[("origin", "https://evil.example.net")]).cors_headers == {}
-    assert [name for name, _ in start["headers"]] == [b"content-type", b"vary"]
+    # the app's own dict and list are never changed, with or without an Origin
+    assert start["headers"] is headers
+    assert headers == [(b"content-type", b"x")]
+
+
+@pytest.mark.parametrize("origin", [None, APP], ids=["no-origin", "origin"])
+def test_an_apps_header_template_refreshed_per_request_never_leaks(origin: str | None) -> None:
+    # An app that keeps one header list (and one message) and rewrites a slot per request:
+    # correct on its own, so it must stay correct behind corskit (a review found the first
+    # user's cookie sent to everyone when corskit wrote into the app's objects).
+    template = [(b"content-type", b"text/plain"), (b"date", b"today"), (b"set-cookie", b"")]
+    start = {"type": "http.response.start", "status": 200, "headers": template}
+
+    async def templating_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        user = dict(scope["headers"]).get(b"x-user", b"anon")
+        template[-1] = (b"set-cookie", b"session=" + user)
+        await send(start)
+        await send({"type": "http.response.body", "body": b"hi " + user})
+
+    app = corskit.asgi.CORSMiddleware(templating_app, corskit.Policy(origins=[APP]))
+    for user in ("alice", "bob", "carol"):
+        headers = [("x-user", user)] + ([("origin", origin)] if origin else [])
+        answer = asgi_request(app, headers=headers)
+        assert answer.get_all("set-cookie") == [f"session={user}"]
+        assert answer.get_all("vary") == ["Origin"]
+    assert start["headers"] is template
+    assert [name for name, _ in template] == [b"content-type", b"date", b"set-cookie"]
+
+
+def test_a_start_message_never_sent_still_gets_the_readable_500() -> None:
+    # The app makes the start awaitable, then fails before awaiting it: nothing was sent, so
+    # design rule 8's 500 with the CORS headers is still due.
+    async def failing_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        pending = send({"type": "http.response.start", "status": 200, "headers": []})
+        pending.close()  # never awaited
+        raise RuntimeError("boom")
+
+    app = corskit.asgi.CORSMiddleware(failing_app, corskit.Policy(origins=[APP]))
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert isinstance(answer.raised, RuntimeError)  # and the error still propagates
+    assert answer.status == 500
+    assert answer.get("access-control-allow-origin") == APP
+
+
+@pytest.mark.parametrize("origin", [None, APP], ids=["no-origin", "origin"])
+def test_the_send_the_app_gets_is_still_a_coroutine_function(origin: str | None) -> None:
+    seen: list[bool] = []
+
+    async def inspecting_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(asyncio.iscoroutinefunction(send))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = corskit.asgi.CORSMiddleware(inspecting_app, corskit.Policy(origins=[APP]))
+    asgi_request(app, headers=[("origin", origin)] if origin else [])
+    assert seen == [True]
 
 
 @pytest.mark.parametrize("origin", [APP, None], ids=["origin", "no-origin"])

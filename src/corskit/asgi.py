@@ -7,9 +7,11 @@ CORS headers. Do not stack two CORS layers; keep the Vary header corskit adds.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, MutableMapping
 from types import MethodType
-from typing import Any
+from typing import Any, TypeVar
 
 from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
 from ._vary import HeaderMerger
@@ -33,6 +35,7 @@ Message = dict[str, Any]  # ASGI messages are dicts
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _ERROR_BODY = b"Internal Server Error"
 # corskit's own non-204 answers (preflights, refusals) are empty text, said explicitly.
@@ -234,18 +237,29 @@ class CORSMiddleware:
 # creating a closure costs, and a wrapper that returns ``send``'s own awaitable, instead of being
 # a coroutine that awaits it, saves one coroutine per message. On a path that runs for every
 # request, those two account for a third of corskit's cost (see benchmarks/README.md).
+# Both wrappers still never change the app's own message or header list: apps reuse them.
 _bind = MethodType
 
 
-def _send_with_vary(send: Send, message: Message) -> Awaitable[None]:
-    """The app's send with ``Vary: Origin`` merged into the response start (no-Origin requests).
+def _returns_awaitable(function: _F) -> _F:
+    """Mark a plain function returning an awaitable as a coroutine function.
 
-    Unlike the CORS answer, this one changes the app's message and header list in place, as
-    most ASGI middleware do: ``Vary: Origin`` is right for every response on a CORS path, and
-    adding it is idempotent (a list that already varies is merged into a new list, not grown),
-    so a message or list the app reuses can neither grow nor carry anything of another request.
+    What ``inspect.markcoroutinefunction`` does on Python 3.12+ (the ``_is_coroutine`` marker
+    before): code that asks ``iscoroutinefunction(send)``, such as asgiref's ``async_to_sync``,
+    must keep seeing the ``send`` it was given by the server as async.
     """
+    mark = getattr(inspect, "markcoroutinefunction", None)
+    if mark is not None:
+        return mark(function)  # type: ignore[no-any-return]
+    function._is_coroutine = asyncio.coroutines._is_coroutine  # type: ignore[attr-defined]
+    return function
+
+
+@_returns_awaitable
+def _send_with_vary(send: Send, message: Message) -> Awaitable[None]:
+    """The app's send with ``Vary: Origin`` merged into the response start (no-Origin requests)."""
     if message["type"] == "http.response.start":
+        message = message.copy()  # never change the app's own message
         try:
             headers = message["headers"]
         except KeyError:  # optional in ASGI
@@ -256,37 +270,48 @@ def _send_with_vary(send: Send, message: Message) -> Awaitable[None]:
                 if len(name) == 4:  # vary
                     break
             else:
-                headers.append(_VARY_ORIGIN)
+                message["headers"] = [*headers, _VARY_ORIGIN]
                 return send(message)
         message["headers"] = _MERGE(headers, ())
     return send(message)
 
 
+@_returns_awaitable
 def _send_with_cors(state: list[Any], message: Message) -> Awaitable[None]:
     """The app's send with the CORS headers merged into the response start.
 
     ``state`` is ``[send, cors headers, started]``; ``started`` tells the middleware whether a
     500 can still be sent when the app raises.
     """
-    send: Send = state[0]
     if message["type"] == "http.response.start":
-        state[2] = True
-        cors = state[1]
-        message = message.copy()  # never change the app's own message
-        try:
-            headers = message["headers"]
-        except KeyError:  # optional in ASGI
-            headers = ()
-        if type(headers) is list:
-            for name, _ in headers:
-                size = len(name)
-                if size == 4 or size == 27:  # vary, access-control-allow-origin
-                    break
-            else:
-                message["headers"] = [*headers, _VARY_ORIGIN, *cors]
-                return send(message)
-        message["headers"] = _MERGE(headers, cors)
+        return _start_with_cors(state, message)
+    send: Send = state[0]
     return send(message)
+
+
+async def _start_with_cors(state: list[Any], message: Message) -> None:
+    """A coroutine, so that ``started`` turns true when the start is really sent: an app may
+    create the awaitable and fail (or be cancelled) before awaiting it, and then the 500 with
+    the CORS headers is still due (design rule 8)."""
+    state[2] = True
+    send: Send = state[0]
+    cors = state[1]
+    message = message.copy()  # never change the app's own message
+    try:
+        headers = message["headers"]
+    except KeyError:  # optional in ASGI
+        headers = ()
+    if type(headers) is list:
+        for name, _ in headers:
+            size = len(name)
+            if size == 4 or size == 27:  # vary, access-control-allow-origin
+                break
+        else:
+            message["headers"] = [*headers, _VARY_ORIGIN, *cors]
+            await send(message)
+            return
+    message["headers"] = _MERGE(headers, cors)
+    await send(message)
 
 
 _ACRM = b"access-control-request-method"
