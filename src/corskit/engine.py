@@ -157,7 +157,7 @@ class Engine(Generic[W]):
         self._authorization = encode(_http.NON_WILDCARD_REQUEST_HEADER)
         # Bounded memos of decisions for repeated request facts; cleared when full.
         self.known_actual: dict[W, Decision[W]] = {}
-        """Memo of actual-request decisions by origin; adapters read it before calling actual()."""
+        """Memo of actual-request decisions by origin, allowed and denied (read by actual())."""
         self.allowed_cors: dict[W, tuple[tuple[W, W], ...]] = {}
         """The CORS headers of origins known to be allowed, for the adapters' hot path: one
         lookup there instead of a lookup, a truth test and two attribute reads on a Decision."""
