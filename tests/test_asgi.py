@@ -302,6 +302,31 @@ def test_a_start_message_never_sent_still_gets_the_readable_500() -> None:
     assert answer.get("access-control-allow-origin") == APP
 
 
+@pytest.mark.parametrize(
+    "bad_line",
+    [(b"x-a", b"1", b"2"), (b"x-a",), None, 7],
+    ids=["three-items", "one-item", "none", "int"],
+)
+@pytest.mark.parametrize("vary_first", [False, True], ids=["plain", "after-vary"])
+def test_malformed_start_headers_still_get_the_readable_500(
+    bad_line: Any, vary_first: bool
+) -> None:
+    # The start message fails inside corskit's merge, so it was never sent: the app's error
+    # must still end in design rule 8's 500 with the CORS headers, not in a bare server 500.
+    lines: list[Any] = [(b"vary", b"Accept")] if vary_first else []
+    lines += [(b"content-type", b"text/plain"), bad_line]
+
+    async def malformed_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": lines})
+        await send({"type": "http.response.body", "body": b"never"})
+
+    app = corskit.asgi.CORSMiddleware(malformed_app, corskit.Policy(origins=[APP]))
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert isinstance(answer.raised, (ValueError, TypeError))
+    assert answer.status == 500
+    assert answer.get("access-control-allow-origin") == APP
+
+
 @pytest.mark.parametrize("origin", [None, APP], ids=["no-origin", "origin"])
 def test_the_send_the_app_gets_is_still_a_coroutine_function(origin: str | None) -> None:
     seen: list[bool] = []

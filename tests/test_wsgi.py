@@ -70,6 +70,31 @@ def test_exception_after_start_response_propagates_untouched() -> None:
     assert isinstance(answer.raised, RuntimeError)
 
 
+@pytest.mark.parametrize(
+    "bad_line",
+    [("X-A", "1", "2"), ("X-A",), None, 7],
+    ids=["three-items", "one-item", "none", "int"],
+)
+@pytest.mark.parametrize("vary_first", [False, True], ids=["plain", "after-vary"])
+def test_malformed_start_response_headers_still_get_the_readable_500(
+    bad_line: Any, vary_first: bool
+) -> None:
+    # start_response fails inside corskit's merge, before the response started: the app's
+    # error must still end in design rule 8's 500 with the CORS headers.
+    lines: list[Any] = [("Vary", "Accept")] if vary_first else []
+    lines += [("Content-Type", "text/plain"), bad_line]
+
+    def malformed_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", lines)
+        return [b"never"]
+
+    middleware = corskit.wsgi.CORSMiddleware(malformed_app, corskit.Policy(origins=[APP]))
+    answer = wsgi_request(middleware, headers=[("origin", APP)])
+    assert isinstance(answer.raised, (ValueError, TypeError))
+    assert answer.status == 500
+    assert answer.get("access-control-allow-origin") == APP
+
+
 def test_unknown_deny_status_phrase_still_makes_a_status_line() -> None:
     middleware = corskit.wsgi.CORSMiddleware(
         Recorder().wsgi, corskit.Policy(origins=[APP], deny_status=499)

@@ -291,9 +291,8 @@ def _send_with_cors(state: list[Any], message: Message) -> Awaitable[None]:
 async def _start_with_cors(state: list[Any], message: Message) -> None:
     """A coroutine, so that ``started`` turns true when the start is really sent: an app may
     create the awaitable and fail (or be cancelled) before awaiting it, and then the 500 with
-    the CORS headers is still due (design rule 8)."""
-    state[2] = True
-    send: Send = state[0]
+    the CORS headers is still due (design rule 8). For the same reason it turns true only once
+    the headers are merged: a start message with malformed header lines fails here, unsent."""
     cors = state[1]
     message = message.copy()  # never change the app's own message
     try:
@@ -304,12 +303,14 @@ async def _start_with_cors(state: list[Any], message: Message) -> None:
         for name, _ in headers:
             size = len(name)
             if size == 4 or size == 27:  # vary, access-control-allow-origin
+                message["headers"] = _MERGE(headers, cors)
                 break
         else:
             message["headers"] = [*headers, _VARY_ORIGIN, *cors]
-            await send(message)
-            return
-    message["headers"] = _MERGE(headers, cors)
+    else:
+        message["headers"] = _MERGE(headers, cors)
+    state[2] = True
+    send: Send = state[0]
     await send(message)
 
 

@@ -249,13 +249,18 @@ def _start_with_cors(
     ``state`` is ``[start_response, cors headers, started]``; ``started`` tells the middleware
     whether a readable 500 can still be sent when the app fails.
     """
-    state[2] = True
-    start_response: StartResponse = state[0]
     cors: tuple[tuple[str, str], ...] = state[1]
     for name, _ in headers:
         if len(name) in {4, 27}:  # vary, access-control-allow-origin
-            return start_response(status, _MERGE(headers, cors), exc_info)
-    return start_response(status, [*headers, _VARY_ORIGIN, *cors], exc_info)
+            merged = _MERGE(headers, cors)
+            break
+    else:
+        merged = [*headers, _VARY_ORIGIN, *cors]
+    # Only now: malformed header lines fail above, before the response counts as started, so
+    # the middleware can still send its readable 500 (design rule 8).
+    state[2] = True
+    start_response: StartResponse = state[0]
+    return start_response(status, merged, exc_info)
 
 
 def _router_path(environ: Environ) -> str:
