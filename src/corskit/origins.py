@@ -23,6 +23,7 @@ from typing import Final
 
 import idna
 
+from ._backtracking import backtracking_risk
 from .errors import ConfigProblem
 
 __all__ = ["Regex"]
@@ -318,6 +319,16 @@ def _parse_regex(pattern: str, field: str) -> tuple[ParsedPattern | None, list[C
             pattern,
             f"is not a valid regular expression ({exc})",
             "fix the expression; it is matched in full against the origin",
+        )
+    risk = backtracking_risk(pattern)
+    if risk is not None:
+        return _problem(
+            field,
+            pattern,
+            f"can take exponential time on a crafted Origin, blocking the server ({risk})",
+            "end each repeated group with a fixed character its inside cannot match, as in "
+            "r'https://([a-z0-9-]+\\.)*example\\.com', or make the inner repetition "
+            "possessive (a++) or atomic ((?>...))",
         )
     return ParsedPattern("regex", pattern, regex=compiled), []
 

@@ -1,0 +1,59 @@
+"""Origin regexes that can backtrack exponentially are refused at start-up (ReDoS).
+
+One crafted Origin of ~30 characters against ``(a+)+`` blocks a server for seconds; the check
+refuses the shapes that do this and accepts the ones people write for origins.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import corskit
+
+REFUSED = [
+    r"https://(a+)+\.example\.com",  # the classic: a repetition of a repetition
+    r"https://(\w+\.?)+example\.com",  # the dot is optional, so it ends nothing
+    r"https://(x*y*)+\.example\.com",
+    r"https://((a+)b?)+\.example\.com",
+    r"https://(a|a\w)+\.example\.com",  # a turn of one or two characters, both starting a
+    r"https://([a-z]+[a-z0-9]*)+\.example\.com",
+    r"https://(?:.*)*\.example\.com",
+    r"https://(a+b?)+\.example\.com",
+    r"https://(?>(a+)+b)\.example\.com",  # atomic outside, still exponential inside
+]
+
+ACCEPTED = [
+    r"https://([a-z0-9-]+\.)*example\.com",  # the dot ends every turn
+    r"https://(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+example\.com",
+    r"https://[a-z0-9-]+\.example\.com",
+    r"https://(www\.)?example\.com",
+    r"https://(dev|stage|www)\.example\.com",
+    r"https://pr-\d+\.preview\.example\.com",
+    r"https://(a|ab)+\.example\.com",  # the parser reads a(?:b)?: one way to split
+    r"https://(a++)+\.example\.com",  # possessive: the fix the error suggests
+    r"https://(?>a+)+\.example\.com",  # atomic: the other fix
+    r"http://localhost:\d+",
+]
+
+
+@pytest.mark.parametrize("pattern", REFUSED)
+def test_exponential_regexes_are_refused_with_a_fix(pattern: str) -> None:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Policy(origins=["https://app.example.com", corskit.Regex(pattern)])
+    (problem,) = raised.value.errors
+    assert problem.field == "origins[1]"
+    assert problem.value == pattern
+    assert "exponential" in problem.reason
+    assert "possessive" in problem.fix
+
+
+@pytest.mark.parametrize("pattern", REFUSED[:3])
+def test_exponential_regexes_are_refused_from_a_dict_too(pattern: str) -> None:
+    with pytest.raises(corskit.ConfigError, match="exponential"):
+        corskit.Config.from_dict({"policies": {"default": {"origins": [{"regex": pattern}]}}})
+
+
+@pytest.mark.parametrize("pattern", ACCEPTED)
+def test_the_regexes_people_write_for_origins_are_accepted(pattern: str) -> None:
+    policy = corskit.Policy(origins=[corskit.Regex(pattern)])
+    assert policy.origins == (corskit.Regex(pattern),)
