@@ -326,6 +326,28 @@ def test_app_that_set_its_own_cors_headers_gets_no_second_copy(serve: Serve) -> 
     assert answer.get("access-control-allow-credentials") is None  # the app's answer stands
 
 
+@pytest.mark.parametrize(
+    ("own", "value"),
+    [
+        ("Access-Control-Allow-Credentials", "true"),
+        ("access-control-allow-credentials", "true"),
+        ("Access-Control-Expose-Headers", "X-Own"),
+    ],
+)
+def test_a_cors_header_the_app_set_itself_is_not_sent_twice(
+    serve: Serve, own: str, value: str
+) -> None:
+    # A second Access-Control-Allow-Credentials reads as "true, true", which fails in browsers.
+    app = Recorder(headers=[("Content-Type", "text/plain"), (own, value)])
+    answer = serve(policy(credentials=True, expose_headers=["X-Id"]), app).get(APP)
+    assert answer.get_all(own) == [value]
+    assert answer.get_all("access-control-allow-origin") == [APP]  # the rest is still added
+    assert answer.vary_tokens() == ["origin"]
+    others = {"access-control-allow-credentials", "access-control-expose-headers"} - {own.lower()}
+    for name in others:
+        assert answer.get(name) is not None
+
+
 # -- rule 17: repeated or malformed request headers --------------------------------------------
 
 

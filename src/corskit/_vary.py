@@ -1,8 +1,10 @@
 """Merging corskit's headers into an application's response headers.
 
 Vary is appended to, never overwritten or duplicated (the #2 bug class among CORS libraries);
-and when the application already answered with its own Access-Control-Allow-Origin, corskit
-adds no second copy (two ACAO headers fail in every browser, even identical ones).
+and CORS headers the application already set are not added twice (design rule 16): with its
+own Access-Control-Allow-Origin corskit adds none (two ACAO headers fail in every browser, even
+identical ones), and an Access-Control-Allow-Credentials or -Expose-Headers of its own is kept
+instead of corskit's (a second ``true`` reads as ``true, true``, which fails too).
 """
 
 from __future__ import annotations
@@ -12,11 +14,23 @@ from typing import Generic, TypeVar
 
 W = TypeVar("W", bytes, str)
 
+# Besides Access-Control-Allow-Origin, what corskit can add to an actual (non-preflight) answer.
+_ALSO_ON_ACTUAL_RESPONSES = ("access-control-allow-credentials", "access-control-expose-headers")
+
 
 class HeaderMerger(Generic[W]):
     """Merges CORS headers and ``Vary: Origin`` into a header list of the adapter's type."""
 
-    __slots__ = ("_acao", "_also_origin", "_comma", "_origin", "_star", "_vary", "_vary_origin")
+    __slots__ = (
+        "_acao",
+        "_also_origin",
+        "_comma",
+        "_cors_names",
+        "_origin",
+        "_star",
+        "_vary",
+        "_vary_origin",
+    )
 
     _vary: W
     _acao: W
@@ -25,6 +39,7 @@ class HeaderMerger(Generic[W]):
     _comma: W
     _also_origin: W
     _vary_origin: tuple[W, W]
+    _cors_names: frozenset[W]
 
     def __init__(self, encode: Callable[[str], W]) -> None:
         self._vary = encode("vary")
@@ -34,6 +49,8 @@ class HeaderMerger(Generic[W]):
         self._comma = encode(",")
         self._also_origin = encode(", Origin")
         self._vary_origin = (encode("vary"), encode("Origin"))  # ASGI wants lower-case names
+        names = ("access-control-allow-origin", *_ALSO_ON_ACTUAL_RESPONSES)
+        self._cors_names = frozenset(encode(name) for name in names)
 
     def merge(
         self, headers: Iterable[Sequence[W]], cors: Sequence[tuple[W, W]]
@@ -42,9 +59,9 @@ class HeaderMerger(Generic[W]):
         if type(headers) is not list and type(headers) is not tuple:
             headers = list(headers)  # ASGI allows any iterable: read a one-shot one only once
         for name, _ in headers:
-            # Only 'vary' (4) and 'access-control-allow-origin' (27) need a closer look:
-            # comparing lengths first keeps the common case free of per-header lower().
-            if len(name) in {4, 27}:
+            # Only 'vary' (4) and the CORS names corskit adds to actual responses (27, 29, 32)
+            # need a closer look: lengths first keep the common case free of lower().
+            if len(name) in {4, 27, 29, 32}:
                 return self._merge_carefully(headers, cors)
         return [*headers, self._vary_origin, *cors]  # type: ignore[list-item]
 
@@ -54,7 +71,7 @@ class HeaderMerger(Generic[W]):
         merged: list[tuple[W, W]] = []
         vary_at = -1
         vary_covers_origin = False
-        app_set_acao = False
+        app_set: set[W] = set()
         for name, value in headers:
             lowered = name.lower()
             if lowered == self._vary:
@@ -62,8 +79,8 @@ class HeaderMerger(Generic[W]):
                     vary_covers_origin = True
                 elif vary_at < 0:
                     vary_at = len(merged)
-            elif lowered == self._acao:
-                app_set_acao = True
+            elif lowered in self._cors_names:
+                app_set.add(lowered)
             merged.append((name, value))
         if not vary_covers_origin:
             if vary_at >= 0:
@@ -74,8 +91,10 @@ class HeaderMerger(Generic[W]):
                 )
             else:
                 merged.append(self._vary_origin)
-        if not app_set_acao:
+        if not app_set:
             merged.extend(cors)
+        elif self._acao not in app_set:
+            merged.extend(line for line in cors if line[0].lower() not in app_set)
         return merged
 
     def _names_origin(self, value: W) -> bool:

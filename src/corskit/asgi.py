@@ -301,8 +301,7 @@ async def _start_with_cors(state: list[Any], message: Message) -> None:
         headers = ()
     if type(headers) is list:
         for name, _ in headers:
-            size = len(name)
-            if size == 4 or size == 27:  # vary, access-control-allow-origin
+            if len(name) in {4, 27, 29, 32}:  # vary, and the CORS names HeaderMerger checks
                 message["headers"] = _MERGE(headers, cors)
                 break
         else:

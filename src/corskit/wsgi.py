@@ -251,7 +251,7 @@ def _start_with_cors(
     """
     cors: tuple[tuple[str, str], ...] = state[1]
     for name, _ in headers:
-        if len(name) in {4, 27}:  # vary, access-control-allow-origin
+        if len(name) in {4, 27, 29, 32}:  # vary, and the CORS names HeaderMerger checks
             merged = _MERGE(headers, cors)
             break
     else:
