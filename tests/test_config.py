@@ -165,6 +165,60 @@ def test_missing_and_invalid_toml_files_are_config_errors(tmp_path: Path) -> Non
         corskit.Config.load(bad)
 
 
+def _write(tmp_path: Path, name: str, content: bytes) -> Path:
+    file = tmp_path / name
+    file.write_bytes(content)
+    return file
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda tmp: tmp, "is a directory"),
+        (lambda tmp: _write(tmp, "latin1.toml", b'default = "caf\xe9"\n'), "is not UTF-8 text"),
+        (lambda tmp: _write(tmp, "binary.toml", bytes(range(256))), "is not UTF-8 text"),
+        (
+            lambda tmp: _write(tmp, "deep.toml", b"origins = " + b"[" * 5000 + b"]" * 5000),
+            "too deeply",
+        ),
+    ],
+    ids=["directory", "latin-1", "binary", "deep-nesting"],
+)
+def test_unreadable_files_are_config_errors_naming_the_file(
+    tmp_path: Path, make: Any, reason: str
+) -> None:
+    file = make(tmp_path)
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Config.load(file)
+    (problem,) = raised.value.errors
+    assert (problem.field, problem.value) == ("file", str(file))
+    assert reason in problem.reason and problem.fix
+
+
+@pytest.mark.parametrize("path", [None, 5, b"cors.toml", {"policies": {}}])
+def test_load_given_something_other_than_a_path_says_so(path: object) -> None:
+    with pytest.raises(corskit.ConfigError, match="is not a file path"):
+        corskit.Config.load(path)  # type: ignore[arg-type]
+
+
+def test_missing_file_error_shows_the_path_not_none(tmp_path: Path) -> None:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Config.load(tmp_path / "missing.toml")
+    assert "None" not in str(raised.value)
+    assert "missing.toml" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "value", ["https://" + "a" * 5_000_000 + ".example.com", 10**5000], ids=["5MB", "huge-int"]
+)
+def test_huge_values_make_a_short_readable_error(value: object) -> None:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Config.from_dict({"policies": {"app": {"origins": [value], "max_age": value}}})
+    message = str(raised.value)
+    assert len(message) < 2_000
+    assert all(problem.fix for problem in raised.value.errors)
+
+
 @pytest.mark.parametrize(
     "document",
     [

@@ -8,6 +8,7 @@ single ``ConfigError``.
 from __future__ import annotations
 
 import difflib
+import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -103,19 +104,43 @@ class Config:
     @classmethod
     def load(cls, path: str | Path) -> Config:
         """Read a TOML file in the documented shape."""
+        if not isinstance(path, str | os.PathLike):
+            raise ConfigError(
+                ConfigProblem(
+                    "path",
+                    path,
+                    "is not a file path",
+                    "give the path of a TOML file, as in Config.load('cors.toml'); "
+                    "for a dict, use Config.from_dict",
+                )
+            )
         file = Path(path)
         try:
             with file.open("rb") as handle:
                 document = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError(
-                ConfigProblem(
-                    str(file), None, "does not exist", "give the path of a TOML CORS configuration"
-                )
-            ) from None
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                ConfigProblem(str(file), None, f"is not valid TOML ({exc})", "fix the TOML syntax")
+            raise _unreadable(file, f"is not valid TOML ({exc})", "fix the TOML syntax") from None
+        except FileNotFoundError:
+            raise _unreadable(
+                file, "does not exist", "give the path of a TOML CORS configuration"
+            ) from None
+        except IsADirectoryError:
+            raise _unreadable(
+                file, "is a directory", "give the path of the TOML file in it"
+            ) from None
+        except OSError as exc:
+            raise _unreadable(
+                file, f"cannot be read ({exc.strerror or exc})", "check the path and permissions"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise _unreadable(
+                file,
+                f"is not UTF-8 text ({exc.reason} at byte {exc.start})",
+                "save it as UTF-8, as TOML requires",
+            ) from None
+        except RecursionError:
+            raise _unreadable(
+                file, "nests arrays or tables too deeply to read", "write it without deep nesting"
             ) from None
         return cls.from_dict(document)
 
@@ -304,3 +329,7 @@ def _routes_from(raw: object, problems: ProblemCollector) -> list[Route]:
             )
         )
     return routes
+
+
+def _unreadable(file: Path, reason: str, fix: str) -> ConfigError:
+    return ConfigError(ConfigProblem("file", str(file), reason, fix))

@@ -22,7 +22,22 @@ class ConfigProblem:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.value!r} {self.reason}; {self.fix}"
+        return f"{self.field}: {_shown(self.value)} {self.reason}; {self.fix}"
+
+
+_LONGEST_SHOWN = 200
+
+
+def _shown(value: object) -> str:
+    """The value as the message shows it: its repr, cut short, so that a 5 MB origin makes a
+    readable error and not a 5 MB one."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print (sys.set_int_max_str_digits)
+        return f"<a number of {getattr(value, 'bit_length', lambda: 0)()} bits>"
+    if len(text) <= _LONGEST_SHOWN:
+        return text
+    return f"{text[: _LONGEST_SHOWN - 40]}... ({len(text)} characters)"
 
 
 class ConfigError(ValueError):
