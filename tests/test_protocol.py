@@ -411,6 +411,30 @@ def test_empty_request_headers_value_needs_no_allow_headers(serve: Serve) -> Non
 # -- rule 18: expose headers ---------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("credentials", [False, True], ids=["plain", "credentials"])
+@pytest.mark.parametrize("method", ["CONNECT", "TRACE", "TRACK", "connect"])
+def test_any_method_never_grants_or_echoes_a_forbidden_method(
+    serve: Serve, credentials: bool, method: str
+) -> None:
+    served = serve(policy(methods="*", credentials=credentials))
+    answer = served.preflight(APP, method)
+    assert answer.status == 403
+    assert answer.cors_headers == {}
+    assert served.preflight(APP, "PATCH").status == 204
+
+
+@pytest.mark.parametrize("credentials", [False, True], ids=["plain", "credentials"])
+@pytest.mark.parametrize("asked", ["cookie", "x-a, host", "sec-fetch-foo", "Proxy-Authorization"])
+def test_any_request_header_never_grants_or_echoes_a_forbidden_one(
+    serve: Serve, credentials: bool, asked: str
+) -> None:
+    served = serve(policy(request_headers="*", credentials=credentials))
+    answer = served.preflight(APP, "GET", asked)
+    assert answer.status == 403
+    assert answer.get("access-control-allow-headers") is None
+    assert served.preflight(APP, "GET", "x-a, content-type").status == 204
+
+
 def test_expose_headers_only_on_actual_responses(serve: Serve) -> None:
     served = serve(policy(expose_headers=["X-Request-Id", "X-Trace"]))
     assert served.get(APP).get("access-control-expose-headers") == "X-Request-Id, X-Trace"

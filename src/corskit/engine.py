@@ -155,6 +155,14 @@ class Engine(Generic[W]):
         self._ows = encode(" \t")
         self._true = encode("true")
         self._authorization = encode(_http.NON_WILDCARD_REQUEST_HEADER)
+        # Design rule 18 under '*': never granted, so never echoed (browsers never ask for them).
+        self._forbidden_methods: frozenset[W] = frozenset(map(encode, _http.FORBIDDEN_METHODS))
+        self._forbidden_headers: frozenset[W] = frozenset(
+            map(encode, _http.FORBIDDEN_REQUEST_HEADERS)
+        )
+        self._forbidden_prefixes: tuple[W, ...] = tuple(
+            map(encode, _http.FORBIDDEN_REQUEST_HEADER_PREFIXES)
+        )
         # Bounded memos of decisions for repeated request facts; cleared when full.
         self.known_actual: dict[W, Decision[W]] = {}
         """Memo of actual-request decisions by origin, allowed and denied (read by actual())."""
@@ -310,6 +318,8 @@ class Engine(Generic[W]):
         if self._token(method) is None:
             return self._preflight_denied[Reason.METHOD_MALFORMED]
         if self._methods is None:
+            if method.upper() in self._forbidden_methods:
+                return self._preflight_denied[Reason.METHOD_NOT_ALLOWED]
             # '*' is literal under credentials: echo the requested method instead.
             headers.append((self._acam, method if self._credentials else self._star))
         elif method not in self._methods:
@@ -340,6 +350,9 @@ class Engine(Generic[W]):
 
     def _allow_headers_value(self, names: list[W]) -> W | None:
         if self._headers is None:
+            for name in names:
+                if name in self._forbidden_headers or name.startswith(self._forbidden_prefixes):
+                    return None
             if self._credentials:
                 # '*' is literal under credentials: echo the names the browser asked for.
                 return self._comma.join(names)
