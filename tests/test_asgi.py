@@ -327,6 +327,37 @@ def test_malformed_start_headers_still_get_the_readable_500(
     assert answer.get("access-control-allow-origin") == APP
 
 
+@pytest.mark.parametrize(("version", "closes"), [("1.1", True), ("1.0", True), ("2", False)])
+def test_corskit_500_says_connection_close_only_where_http_allows_it(
+    version: str, closes: bool
+) -> None:
+    async def failing_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        raise RuntimeError("boom")
+
+    app = corskit.asgi.CORSMiddleware(failing_app, corskit.Policy(origins=[APP]))
+    scope = {
+        "type": "http",
+        "http_version": version,
+        "method": "GET",
+        "path": "/",
+        "headers": [(b"origin", APP.encode())],
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def record(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    with pytest.raises(RuntimeError):
+        asyncio.run(app(scope, receive, record))
+    headers = dict(sent[0]["headers"])
+    assert sent[0]["status"] == 500
+    assert headers[b"access-control-allow-origin"] == APP.encode()
+    assert (headers.get(b"connection") == b"close") is closes
+
+
 @pytest.mark.parametrize("origin", [None, APP], ids=["no-origin", "origin"])
 def test_the_send_the_app_gets_is_still_a_coroutine_function(origin: str | None) -> None:
     seen: list[bool] = []

@@ -96,6 +96,23 @@ def test_uvicorn_denied_preflight(asgi_base: str) -> None:
     assert "access-control-allow-origin" not in response.headers
 
 
+async def raw_failing_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "http":
+        raise RuntimeError("boom before answering")
+
+
+def test_uvicorn_corskit_500_closes_the_connection_the_server_is_about_to_drop() -> None:
+    # uvicorn closes the transport after an exception once a response was sent; corskit's own
+    # 500 says "Connection: close" so a keep-alive client does not reuse it and meet a reset.
+    with uvicorn_server(corskit.asgi.CORSMiddleware(raw_failing_app, POLICY)) as base:
+        with httpx.Client() as client:
+            for _ in range(3):
+                response = client.get(f"{base}/any", headers={"Origin": APP})
+                assert response.status_code == 500
+                assert response.headers["access-control-allow-origin"] == APP
+                assert response.headers["connection"] == "close"
+
+
 def test_uvicorn_exception_gives_a_500_with_cors_headers(asgi_base: str) -> None:
     response = httpx.get(f"{asgi_base}/boom", headers={"Origin": APP})
     assert response.status_code == 500

@@ -39,6 +39,8 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _ERROR_BODY = b"Internal Server Error"
 # corskit's own non-204 answers (preflights, refusals) are empty text, said explicitly.
 _EMPTY_BODY_HEADERS = ((b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"0"))
+_CONNECTION_CLOSE = (b"connection", b"close")
+_CLOSABLE_HTTP_VERSIONS = frozenset({"1.0", "1.1"})  # HTTP/2 and 3 forbid a Connection header
 _ERROR_HEADERS = (
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"content-length", str(len(_ERROR_BODY)).encode()),
@@ -137,7 +139,12 @@ class CORSMiddleware:
         except Exception:
             # Design rule 8: a script must be able to read the 500; then let the error be logged.
             if not state[2]:
-                await _respond(send, 500, [*_ERROR_HEADERS, *_MERGE((), cors)], _ERROR_BODY)
+                headers = [*_ERROR_HEADERS, *_MERGE((), cors)]
+                if scope.get("http_version") in _CLOSABLE_HTTP_VERSIONS:
+                    # The server drops the connection once the error propagates: say so, or a
+                    # keep-alive client sends its next request into a reset.
+                    headers.append(_CONNECTION_CLOSE)
+                await _respond(send, 500, headers, _ERROR_BODY)
             raise
 
     def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
