@@ -158,6 +158,38 @@ def test_check_configuration_error_exits_2(
     assert code == 2 and "credentials" in out
 
 
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--origin", "https://app.example.com/", "/x"], "did you mean 'https://app.example.com'"),
+        (["--origin", "https://app.example.com:443", "/x"], "'https://app.example.com'"),
+        (["--origin", "HTTPS://APP.EXAMPLE.COM", "/x"], "'https://app.example.com'"),
+        (["--origin", "https://*.example.com", "/x"], "is a pattern"),
+        (["--origin", "app.example.com", "/x"], "'https://app.example.com'"),
+        (["--origin", "https://app.example.com", "--header", "", "/x"], "--header"),
+        (["--origin", "https://app.example.com", "--header", ": v", "/x"], "--header"),
+        (["--origin", "https://app.example.com", "x"], "did you mean '/x'"),
+    ],
+    ids=["url", "default-port", "upper-case", "pattern", "no-scheme", "empty", "colon", "path"],
+)
+def test_check_refuses_what_no_browser_sends_with_exit_2(
+    config: str, capsys: pytest.CaptureFixture[str], arguments: list[str], expected: str
+) -> None:
+    # Judging a non-canonical origin would say BLOCKED where the real page is allowed.
+    code, out = run(capsys, "check", "--config", config, *arguments)
+    assert code == 2
+    assert expected in out and "BLOCKED" not in out
+
+
+def test_check_accepts_null_and_canonical_origins(
+    config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "check", "--config", config, "--origin", "null", "/x")[0] == 1
+    assert (
+        run(capsys, "check", "--config", config, "--origin", "https://app.example.com", "/")[0] == 0
+    )
+
+
 def test_lint_warns_and_strict_fails(config: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "lint", config)
     assert code == 0

@@ -18,6 +18,7 @@ from .browser import BrowserRequest, judge_actual, judge_preflight, needs_prefli
 from .config import Config
 from .engine import Decision, Engine, Kind
 from .errors import ConfigError
+from .origins import parse_pattern, parse_request_origin
 from .reasons import Reason
 from .sources import ask_sync
 
@@ -74,6 +75,11 @@ def _request_headers(specs: Sequence[str]) -> dict[str, str]:
 
 
 def _check(config: Config, args: argparse.Namespace) -> int:
+    problems = _check_argument_problems(args)
+    if problems:
+        for problem in problems:
+            print(f"usage error: {problem}", file=sys.stderr)
+        return 2
     request = BrowserRequest(
         origin=args.origin,
         method=args.method,  # BrowserRequest normalizes it as browsers do
@@ -83,6 +89,33 @@ def _check(config: Config, args: argparse.Namespace) -> int:
     allowed, lines = check_request(config, request, args.path)
     print("\n".join(lines))
     return 0 if allowed else 1
+
+
+def _check_argument_problems(args: argparse.Namespace) -> list[str]:
+    """What a browser could never send: judging it would answer a question nobody asked."""
+    problems: list[str] = []
+    origin: str = args.origin
+    if origin != "null" and parse_request_origin(origin) is None:
+        pattern, config_problems = parse_pattern(origin, "--origin")
+        if config_problems:
+            problems.extend(str(problem) for problem in config_problems)
+        elif pattern is not None and pattern.kind == "exact":
+            problems.append(
+                f"--origin: {origin!r} is not how a browser sends this origin; "
+                f"did you mean {pattern.text!r}?"
+            )
+        else:
+            problems.append(
+                f"--origin: {origin!r} is a pattern; give one page's origin, "
+                "such as 'https://app.example.com'"
+            )
+    for spec in args.header:
+        name = spec.partition(":")[0].strip()
+        if not _http.is_token(name):
+            problems.append(f"--header: {spec!r} has no valid header name; write 'X-Name: value'")
+    if not args.path.startswith("/"):
+        problems.append(f"path: {args.path!r} is not a request path; did you mean '/{args.path}'?")
+    return problems
 
 
 def check_request(config: Config, request: BrowserRequest, path: str) -> tuple[bool, list[str]]:
