@@ -228,3 +228,39 @@ def test_policy_detects_async_origin_sources() -> None:
 
     assert corskit.Policy(origin_source=source).origin_source_is_async
     assert not corskit.Policy(origin_source=lambda o: True).origin_source_is_async
+
+
+def test_misspelt_policy_settings_are_config_errors_with_the_right_name() -> None:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Policy(origin=["https://app.example.com"], credential=True)  # type: ignore[call-arg]
+    fields = {problem.field: problem.fix for problem in raised.value.errors}
+    assert fields == {
+        "origin": "did you mean 'origins'?",
+        "credential": "did you mean 'credentials'?",
+    }
+
+
+def test_policy_copies_still_work_with_the_setting_check() -> None:
+    import copy
+    import dataclasses
+    import pickle
+
+    policy = corskit.Policy(origins=["https://app.example.com"])
+    assert dataclasses.replace(policy, credentials=True).credentials is True
+    assert copy.deepcopy(policy) == policy
+    assert pickle.loads(pickle.dumps(policy)) == policy
+
+
+@pytest.mark.parametrize(
+    ("entry", "meant"),
+    [
+        ("wss://c.example.com", "https://c.example.com"),
+        ("ws://localhost:8000", "http://localhost:8000"),
+    ],
+)
+def test_websocket_addresses_are_not_origins(entry: str, meant: str) -> None:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Policy(origins=[entry])
+    (problem,) = raised.value.errors
+    assert problem.field == "origins[0]"
+    assert problem.fix == f"did you mean {meant!r}?"

@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields
 from typing import Any, Generic, TypeVar
 
-from .config import Config, coerce_config, nearest_hint
+from .config import Config, coerce_config
 from .engine import Engine
-from .errors import ConfigError, ConfigProblem
+from .errors import ConfigError, ConfigProblem, nearest_hint
 from .policy import Policy
 from .routing import Router
 

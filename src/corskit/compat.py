@@ -28,8 +28,8 @@ from datetime import timedelta
 from typing import Any, TypedDict, Unpack
 
 from . import _http
-from .config import Config, Route, nearest_hint
-from .errors import ConfigError, ConfigProblem
+from .config import Config, Route
+from .errors import ConfigError, ConfigProblem, nearest_hint
 from .origins import Regex, parse_pattern
 from .policy import Policy
 

@@ -7,7 +7,6 @@ single ``ConfigError``.
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, ConfigProblem, ProblemCollector
+from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
 from .origins import Regex
 from .policy import Policy
 
@@ -242,14 +241,6 @@ def coerce_config(value: object, field: str, fix: str) -> Config:
     raise ConfigError(
         ConfigProblem(field, value, "is not a corskit.Config, a corskit.Policy or a dict", fix)
     )
-
-
-def nearest_hint(value: object, choices: Sequence[str], what: str = "setting") -> str:
-    """'did you mean ...?' for a misspelt name, else the names there are."""
-    close = difflib.get_close_matches(str(value), choices, n=1)
-    if close:
-        return f"did you mean {close[0]!r}?"
-    return f"use one of: {', '.join(choices)}" if choices else f"define the {what} first"
 
 
 def _check_keys(

@@ -7,6 +7,8 @@ Each problem names the field, the offending value, why it is refused and what to
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = ["ConfigError", "ConfigProblem"]
@@ -77,3 +79,11 @@ class ProblemCollector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise ConfigError(self.problems)
+
+
+def nearest_hint(value: object, choices: Sequence[str], what: str = "setting") -> str:
+    """'did you mean ...?' for a misspelt name, else the names there are."""
+    close = difflib.get_close_matches(str(value), choices, n=1)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return f"use one of: {', '.join(choices)}" if choices else f"define the {what} first"

@@ -34,6 +34,7 @@ DEFAULT_PORTS: Final = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 2
 # A browser-serialized origin is ASCII and short; longer values are refused unread.
 MAX_ORIGIN_LENGTH: Final = 512
 
+_WEBSOCKET_SCHEMES = {"ws": "http", "wss": "https"}
 _SCHEME = re.compile(r"[a-z][a-z0-9+.\-]*")
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_\-]{0,61}[a-z0-9_])?")
 # Fetch/HTML origin serialization: lower-case scheme and host, no default port, no path.
@@ -166,6 +167,14 @@ def _parse_origin_text(entry: str, field: str) -> tuple[ParsedPattern | None, li
     scheme = scheme.lower()
     if not _SCHEME.fullmatch(scheme):
         return _problem(field, entry, "has an invalid scheme", "write a scheme such as 'https'")
+    if scheme in _WEBSOCKET_SCHEMES:
+        page = _WEBSOCKET_SCHEMES[scheme]
+        return _problem(
+            field,
+            entry,
+            "is a WebSocket address; the Origin a browser sends is the page's, never ws(s)://",
+            f"did you mean {f'{page}://{rest}'.lower()!r}?",
+        )
     authority = rest
     for cut in "/?#":
         authority = authority.split(cut, 1)[0]

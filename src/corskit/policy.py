@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from . import _http
 from .breadth import public_suffix_below, regex_breadth
-from .errors import ProblemCollector
+from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
 from .origins import (
     OriginMatcher,
     ParsedPattern,
@@ -64,6 +64,22 @@ class Policy:
     allowed_request_headers: frozenset[str] | None = field(init=False, repr=False, compare=False)
     exposed_headers: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
     origin_source_is_async: bool = field(init=False, repr=False, compare=False)
+
+    def __new__(cls, *args: Any, **settings: Any) -> Policy:
+        # A misspelt setting gets the same teaching error as everywhere else (not Python's
+        # bare "unexpected keyword argument"): dataclasses' __init__ would not say what to write.
+        known = [f.name for f in fields(cls) if f.init]
+        unknown = [name for name in settings if name not in known]
+        if unknown:
+            raise ConfigError(
+                [
+                    ConfigProblem(
+                        name, settings[name], "is not a Policy setting", nearest_hint(name, known)
+                    )
+                    for name in unknown
+                ]
+            )
+        return super().__new__(cls)
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
