@@ -271,3 +271,41 @@ def test_wrong_types_are_config_errors_not_crashes(build: Any) -> None:
 def test_scheme_typos_suggest_the_origin_meant(entry: str) -> None:
     with pytest.raises(corskit.ConfigError, match=r"did you mean 'https://app\.example\.com'"):
         corskit.Policy(origins=[entry])
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/api/x", "https://api.example.com"),
+        ("//api/x", "https://api.example.com"),  # routers that merge slashes serve /api/x
+        ("/api/", "https://api.example.com"),
+        ("/other//", "https://app.example.com"),
+        ("/admin", None),
+        ("/admin/", None),
+        ("//admin//", None),
+    ],
+)
+def test_path_variants_resolve_to_the_route_a_slash_merging_router_would_serve(
+    path: str, allowed: str | None
+) -> None:
+    from drive import Recorder, asgi_request, wsgi_request
+
+    config = corskit.Config.from_dict(
+        {
+            "default": "app",
+            "policies": {
+                "app": {"origins": ["https://app.example.com"]},
+                "api": {"origins": ["https://api.example.com"]},
+            },
+            "routes": [{"path": "/admin", "exclude": True}, {"path": "/api*", "policy": "api"}],
+        }
+    )
+    for middleware, request in (
+        (corskit.asgi.CORSMiddleware, asgi_request),
+        (corskit.wsgi.CORSMiddleware, wsgi_request),
+    ):
+        app = middleware(Recorder().asgi if request is asgi_request else Recorder().wsgi, config)
+        for origin in ("https://app.example.com", "https://api.example.com"):
+            answer = request(app, path=path, headers=[("origin", origin)])
+            expected = origin if origin == allowed else None
+            assert answer.get("access-control-allow-origin") == expected, (path, origin)

@@ -33,7 +33,7 @@ from werkzeug.test import Client as WerkzeugClient
 
 import corskit
 
-from drive import wsgi_request
+from drive import Answer, asgi_request, wsgi_request
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -516,3 +516,69 @@ def test_falcon_asgi_through_its_own_test_client() -> None:
     answered = client.simulate_options("/hello", headers=PREFLIGHT)
     assert answered.status_code == 204
     assert calls.count == 1
+
+
+# -- rule 21: routers that merge slashes must not open an excluded path ---------------------
+
+EXCLUDING = corskit.Config.from_dict(
+    {
+        "policies": {"app": {"origins": [APP], "credentials": True}},
+        "default": "app",
+        "routes": [{"path": "/admin/*", "exclude": True}, {"path": "/admin", "exclude": True}],
+    }
+)
+
+
+class _Secret:
+    def on_get(self, req: Any, resp: Any) -> None:
+        resp.text = "secret"
+
+
+class _AsyncSecret:
+    async def on_get(self, req: Any, resp: Any) -> None:
+        resp.text = "secret"
+
+
+def _falcon_wsgi_excluding() -> Callable[[str], Answer]:
+    app = falcon.App()
+    app.add_route("/admin/users", _Secret())
+    app.add_route("/admin", _Secret())
+    wrapped = corskit.wsgi.CORSMiddleware(app, EXCLUDING)
+    return lambda path: wsgi_request(wrapped, path=path, headers=[("origin", APP)])
+
+
+def _falcon_asgi_excluding() -> Callable[[str], Answer]:
+    app = falcon.asgi.App()
+    app.add_route("/admin/users", _AsyncSecret())
+    app.add_route("/admin", _AsyncSecret())
+    wrapped = corskit.asgi.CORSMiddleware(app, EXCLUDING)
+    return lambda path: asgi_request(wrapped, path=path, headers=[("origin", APP)])
+
+
+def _litestar_excluding() -> Callable[[str], Answer]:
+    @get("/admin/users", sync_to_thread=False)
+    def users() -> str:
+        return "secret"
+
+    @get("/admin", sync_to_thread=False)
+    def admin() -> str:
+        return "secret"
+
+    wrapped = corskit.asgi.CORSMiddleware(Litestar([users, admin]), EXCLUDING)
+    return lambda path: asgi_request(wrapped, path=path, headers=[("origin", APP)])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_falcon_wsgi_excluding, _falcon_asgi_excluding, _litestar_excluding],
+    ids=["falcon-wsgi", "falcon-asgi", "litestar"],
+)
+@pytest.mark.parametrize("path", ["/admin/users", "//admin/users", "/admin/", "//admin"])
+def test_an_excluded_path_reached_through_merged_slashes_gets_no_cors(
+    make: Callable[[], Callable[[str], Answer]], path: str
+) -> None:
+    answer = make()(path)
+    if answer.status == 200:  # this router served the excluded view for this spelling
+        assert b"secret" in answer.body
+    assert answer.get("access-control-allow-origin") is None
+    assert answer.get("access-control-allow-credentials") is None

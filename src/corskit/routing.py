@@ -3,6 +3,8 @@
 The path matched is the one the application's router sees (ASGI ``scope["path"]``, WSGI
 ``PATH_INFO`` decoded as the framework decodes it), case-sensitive, with no extra decoding:
 the flask-cors CVEs of 2024 came from matching a different view of the path than the router.
+Routers differ on repeated and trailing slashes, so a path with either is also judged with
+them merged and dropped, and the stricter answer stands.
 """
 
 from __future__ import annotations
@@ -36,7 +38,31 @@ class Router(Generic[T]):
     def resolve(self, path: str) -> T | None:
         if self._match is None:
             return self.default
-        found = self._match(path)
-        if found is None or found.lastgroup is None:
-            return self.default
-        return self._targets[found.lastgroup]
+        found = self._route(path)
+        if "//" in path or (path.endswith("/") and path != "/"):
+            # Some routers (Falcon, Litestar) serve '//admin/x' as '/admin/x' and '/admin/' as
+            # '/admin': judge both views, and let the stricter or earlier-declared route win,
+            # so an excluded or narrower path cannot be reached with CORS through a variant.
+            other = self._route(_normalized(path))
+            if other[1] is None:
+                return None
+            if found[1] is not None and other[0] < found[0]:
+                found = other
+        return found[1]
+
+    def _route(self, path: str) -> tuple[int, T | None]:
+        """(declared position of the matching route, its target); no route: after them all."""
+        assert self._match is not None
+        matched = self._match(path)
+        if matched is None or matched.lastgroup is None:
+            return len(self._targets), self.default
+        return int(matched.lastgroup[1:]), self._targets[matched.lastgroup]
+
+
+_SLASHES = re.compile(r"/{2,}")
+
+
+def _normalized(path: str) -> str:
+    """The path with repeated slashes merged and one trailing slash dropped."""
+    merged = _SLASHES.sub("/", path)
+    return merged[:-1] if len(merged) > 1 and merged.endswith("/") else merged
