@@ -293,3 +293,14 @@ def test_matcher_agrees_with_a_naive_reference(origin: str) -> None:
 @given(HOST)
 def test_every_subdomain_of_the_base_is_admitted(host: str) -> None:
     assert admits(REFERENCE_MATCHER, f"https://{host}.example.com")
+
+
+def test_a_regex_with_a_conditional_group_reference_keeps_its_meaning_beside_others() -> None:
+    # Joining regexes renumbers their groups: (?(1)...) would then test another regex's group.
+    alone = r"https://(a\.)?(?(1)example\.com|b\.example\.com)"
+    first = r"https://(www\.)?first\.example\.com"
+    for origins in ([corskit.Regex(alone)], [corskit.Regex(first), corskit.Regex(alone)]):
+        matcher = corskit.Policy(origins=origins).matcher
+        assert matcher.matches_parsed("https://a.example.com")
+        assert matcher.matches_parsed("https://b.example.com")
+        assert not matcher.matches_parsed("https://a.b.example.com")

@@ -443,7 +443,9 @@ class _RegexSet:
         return None
 
 
-_BACK_REFERENCE = re.compile(r"\\[1-9]|\(\?P=")
+# References to a group by number or name (\1, (?P=name), (?(1)...)): joining expressions with
+# '|' renumbers their groups, so an expression holding one is matched on its own.
+_BACK_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
 
 
 def _combine(regexes: list[re.Pattern[str]]) -> _RegexSet | None:
