@@ -175,7 +175,14 @@ def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     if environ["PATH_INFO"] == "/boom":
         raise RuntimeError("boom")
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    if environ["PATH_INFO"] == "/stream-boom":
+        return failing_stream()
     return [b"ok"]
+
+
+def failing_stream() -> Iterator[bytes]:
+    raise RuntimeError("the body fails before its first chunk")
+    yield b""  # pragma: no cover - makes this a generator
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +199,16 @@ def test_wsgiref_allowed_get_and_preflight(wsgi_base: str) -> None:
     )
     assert preflight.status_code == 204
     assert preflight.headers["access-control-allow-origin"] == APP
+
+
+def test_wsgiref_body_failing_before_its_first_chunk_gives_a_readable_500(
+    wsgi_base: str,
+) -> None:
+    # start_response was called, but nothing was sent: the server still takes the 500.
+    response = httpx.get(f"{wsgi_base}/stream-boom", headers={"Origin": APP})
+    assert response.status_code == 500
+    assert response.headers["access-control-allow-origin"] == APP
+    assert response.text == "Internal Server Error"
 
 
 def test_wsgiref_exception_gives_a_readable_500_then_is_logged(

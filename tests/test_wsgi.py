@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -189,6 +190,48 @@ def test_generator_app_failing_after_start_propagates() -> None:
     middleware = corskit.wsgi.CORSMiddleware(deferred, corskit.Policy(origins=[APP]))
     answer = wsgi_request(middleware, headers=[("origin", APP)])
     assert isinstance(answer.raised, RuntimeError)
+
+
+def test_body_failing_before_its_first_chunk_gets_the_readable_500() -> None:
+    closed: list[bool] = []
+
+    class FailingBody:
+        def __iter__(self) -> Any:
+            raise RuntimeError("before the first chunk")
+
+        def close(self) -> None:
+            closed.append(True)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return FailingBody()
+
+    middleware = corskit.wsgi.CORSMiddleware(app, corskit.Policy(origins=[APP]))
+    answer = wsgi_request(middleware, headers=[("origin", APP)])
+    assert answer.status == 500
+    assert answer.get("access-control-allow-origin") == APP
+    assert isinstance(answer.raised, RuntimeError)
+    assert closed == [True]
+
+
+def test_a_file_wrapper_body_is_handed_back_untouched_for_sendfile() -> None:
+    from wsgiref.util import FileWrapper
+
+    body = FileWrapper(io.BytesIO(b"file"))
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return environ["wsgi.file_wrapper"](body.filelike)
+
+    middleware = corskit.wsgi.CORSMiddleware(app, corskit.Policy(origins=[APP]))
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/",
+        "HTTP_ORIGIN": APP,
+        "wsgi.file_wrapper": FileWrapper,
+    }
+    result = middleware(environ, lambda status, headers, exc_info=None: None)
+    assert isinstance(result, FileWrapper)
 
 
 def test_lazy_app_is_closed_even_when_the_server_never_iterates() -> None:

@@ -144,11 +144,16 @@ class CORSMiddleware:
             # Design rule 8: send a 500 a script can read, then re-raise so the server logs it.
             start_response(_STATUS_500, [*_ERROR_HEADERS, *_MERGE((), cors)], sys.exc_info())
             return _body_then_raise(_ERROR_BODY, error)
-        if state[2]:
+        if type(result) is list and state[2]:
             return result
-        # A generator app calls start_response only when the server first iterates it.
+        # A lazy body can still fail before its first chunk, when the server has sent nothing
+        # and start_response may be called again with exc_info (PEP 3333); and a generator
+        # app calls start_response only when the server first iterates it.
+        file_wrapper = environ.get("wsgi.file_wrapper")
+        if state[2] and isinstance(file_wrapper, type) and isinstance(result, file_wrapper):
+            return result  # keep the server's sendfile path
         error_headers = (*_ERROR_HEADERS, *_MERGE((), cors))
-        return _UntilStarted(result, start_response, error_headers, lambda: bool(state[2]))
+        return _UntilFirstChunk(result, start_response, error_headers)
 
     def _engine_for(self, environ: Environ) -> Engine[str] | None:
         return self._compiled.engine_for_request(self._resolve, environ, _router_path(environ))
@@ -280,41 +285,39 @@ def _respond(
     return []
 
 
-class _UntilStarted:
-    """A lazy app's body: a readable 500 if it fails before starting its response.
+class _UntilFirstChunk:
+    """A lazy body: a readable 500 if it fails before its first chunk (design rule 8).
 
     A class, not a generator, so that the server's close() reaches the app's iterable even
     when it never iterates (PEP 3333), as a generator that never started would not.
     """
 
-    __slots__ = ("_error_headers", "_result", "_start_response", "_started")
+    __slots__ = ("_error_headers", "_result", "_start_response")
 
     def __init__(
         self,
         result: Iterable[bytes],
         start_response: StartResponse,
         error_headers: tuple[tuple[str, str], ...],
-        started: Callable[[], bool],
     ) -> None:
         self._result = result
         self._start_response = start_response
         self._error_headers = error_headers
-        self._started = started
 
     def __iter__(self) -> Iterator[bytes]:
-        iterator = iter(self._result)
-        while True:
-            try:
-                chunk = next(iterator)
-            except StopIteration:
-                return
-            except Exception:
-                if self._started():
-                    raise
-                self._start_response(_STATUS_500, list(self._error_headers), sys.exc_info())
-                yield _ERROR_BODY
-                raise
-            yield chunk
+        try:
+            iterator = iter(self._result)
+            first = next(iterator)
+        except StopIteration:
+            return
+        except Exception:
+            # Nothing is sent before the first chunk: the server takes a new start, and if it
+            # did send something (the legacy write()), it re-raises the error itself.
+            self._start_response(_STATUS_500, list(self._error_headers), sys.exc_info())
+            yield _ERROR_BODY
+            raise
+        yield first
+        yield from iterator
 
     def close(self) -> None:
         close = getattr(self._result, "close", None)
