@@ -244,7 +244,7 @@ def test_lint_flags_null_loose_regex_star_headers_safelisted_exposes_and_pna(
     file = tmp_path / "risky.toml"
     file.write_text(
         "[policies.a]\n"
-        'origins = ["null", "https://app.example.com", {regex = "https://a.example\\\\.com"}]\n'
+        'origins = ["null", "https://app.example.com", {regex = "https://a.b\\\\.example\\\\.com"}]\n'
         'request_headers = "*"\n'
         'expose_headers = ["Content-Type", "X-Id"]\n'
         "private_network = true\n"

@@ -6,6 +6,8 @@ URL Standard host parsing (IDNA, IPv6). Matching is structural: never substring 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -304,3 +306,49 @@ def test_a_regex_with_a_conditional_group_reference_keeps_its_meaning_beside_oth
         assert matcher.matches_parsed("https://a.example.com")
         assert matcher.matches_parsed("https://b.example.com")
         assert not matcher.matches_parsed("https://a.b.example.com")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "admits", "options"),
+    [
+        (r"https://app.example.com", "https://appxexample.com", {}),  # unescaped dots
+        (r"https://a.example\.com", "https://axexample.com", {}),
+        (r"https://.*example[.]com", "https://corskitprobeexample.com", {}),
+        (r"https://.*example\.(com|net)", "https://corskitprobeexample.com", {}),
+        (r"https://[a-z0-9-]+\.xyz", "https://corskitprobe.xyz", {}),  # a whole TLD
+        (r"https://.*\.cn", "https://corskitprobe.cn", {}),
+        (r"http://app\.example\.com:8080", "http://app.example.com:8080", {"credentials": True}),
+        (r"http://[a-z]+\.example[.]com", "http://a.example.com", {"credentials": True}),
+        (r"http://127\.attacker\.net", "http://127.attacker.net", {"credentials": True}),
+    ],
+)
+def test_regex_breadth_is_judged_on_what_the_expression_matches_not_how_it_is_written(
+    pattern: str, admits: str, options: dict[str, bool]
+) -> None:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Policy(origins=[corskit.Regex(pattern)], **options)  # type: ignore[arg-type]
+    assert f"it admits {admits!r}" in str(raised.value)
+    assert re.fullmatch(pattern, admits)  # the probe it names really is admitted
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"https://a.b\.example\.com",  # an unescaped dot inside the site: same site either way
+        r"https://[a-z0-9-]+\.example\.com",
+        r"https://([a-z0-9-]+\.)*example\.com",
+        r"https://(dev|stage)\.example\.co\.uk",
+        r"http://127\.0\.0\.1:\d+",
+        r"https?://[a-z]+\.localhost(:[0-9]+)?",
+    ],
+)
+def test_narrow_regexes_stay_accepted_with_credentials(pattern: str) -> None:
+    assert corskit.Policy(origins=[corskit.Regex(pattern)], credentials=True)
+
+
+@pytest.mark.parametrize(
+    "entry", ["https://*.møre-og-romsdal.no", "https://*.xn--stfold-9xa.no", "https://*.hedmark.no"]
+)
+def test_wildcard_over_an_idn_domain_with_public_suffixes_below_is_refused(entry: str) -> None:
+    with pytest.raises(corskit.ConfigError, match="public suffix"):
+        corskit.Policy(origins=[entry])

@@ -4,16 +4,25 @@ A wildcard over a public suffix admits anyone who registers a name there; so doe
 over a domain with public suffixes below it (``*.amazonaws.com`` covers every bucket under
 ``s3.amazonaws.com``). A regex can do the same, or admit lookalikes (``.*example\\.com``
 admits ``evilexample.com``), or plain-http origins. These checks run once, at construction,
-against the Public Suffix List shipped by the ``publicsuffixlist`` package.
+against the Public Suffix List shipped by the ``publicsuffixlist`` package. A regex is probed
+with hosts nobody means to allow: lookalikes of the domains written in it and of one origin
+it matches (built from the parsed expression), every top-level domain, and plain http.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Final
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any, Final
+
+import idna
+
+from .origins import is_loopback_host
 
 __all__ = ["RegexBreadth", "public_suffix_below", "regex_breadth"]
 
@@ -45,9 +54,10 @@ def _suffix_parents() -> dict[str, str]:
         if not rule or rule.startswith("//"):
             continue
         rule = rule.lstrip("!").removeprefix("*.")
-        labels = rule.split(".")
-        for start in range(1, len(labels)):
-            parents.setdefault(".".join(labels[start:]), rule)
+        for spelling in _spellings(rule):
+            labels = spelling.split(".")
+            for start in range(1, len(labels)):
+                parents.setdefault(".".join(labels[start:]), spelling)
     return parents
 
 
@@ -98,23 +108,144 @@ def regex_breadth(regex: re.Pattern[str]) -> RegexBreadth:
             f"https://{label}.{domain}{label}.invalid",
             f"https://{label}.{domain}-{label}.invalid",
         ]
+    example = _example_origin(regex)
     found_arbitrary = next((probe for probe in arbitrary if match(probe)), None)
     public = None
-    for domain in domains:
-        suffix = public_suffix_below(domain)
-        if suffix is not None:
-            probe = f"https://{_PROBE_LABEL}.{suffix}"
-            if match(probe):
-                public = probe
-                break
-    insecure = None
+    if found_arbitrary is None:
+        # A regex open to any host is reported as that alone (dangerously_allow_broad_regex is
+        # its one switch); one open to a public suffix, as that; then lookalikes of an origin
+        # it matches, which catch what the written domains miss ('.*example[.]com').
+        public = _public_breadth(match, domains, example)
+        if public is None and example is not None and not _is_loopback_domain(example[1]):
+            found_arbitrary = next((p for p in _lookalikes_of(*example) if match(p)), None)
+    return RegexBreadth(found_arbitrary, public, _insecure(match, domains, example))
+
+
+def _public_breadth(match: Any, domains: set[str], example: _Example | None) -> str | None:
+    suffixes = [public_suffix_below(domain) for domain in domains]
+    if example is not None:
+        suffixes.append(_psl().publicsuffix(example[1]))  # type: ignore[attr-defined]
+    for suffix in suffixes:
+        if suffix is not None and suffix != "localhost":
+            for scheme in ("https", "http"):
+                probe = f"{scheme}://{_PROBE_LABEL}.{suffix}"
+                if match(probe):
+                    return probe
+    for top_level in _top_level_domains():
+        probe = f"https://{_PROBE_LABEL}.{top_level}"
+        if match(probe):
+            return probe
+    return None
+
+
+def _insecure(match: Any, domains: set[str], example: _Example | None) -> str | None:
     for domain in domains:
         for probe in (f"http://{domain}", f"http://{_PROBE_LABEL}.{domain}"):
             if match(probe) and not _is_loopback_domain(domain):
-                insecure = probe
-                break
-    return RegexBreadth(found_arbitrary, public, insecure)
+                return probe
+    if example is not None:
+        scheme, host, port = example
+        if scheme == "http" and not _is_loopback_domain(host):
+            return f"http://{host}{port}"
+    return None
 
 
 def _is_loopback_domain(domain: str) -> bool:
-    return domain == "localhost" or domain.endswith(".localhost") or domain.startswith("127.")
+    return is_loopback_host(domain)
+
+
+# -- an origin the regex matches, to probe around -----------------------------------------------
+
+_Example = tuple[str, str, str]  # scheme, host, ':port' or ''
+_HOST_LABEL = re.compile(r"[a-zA-Z0-9_-]+")
+_ORIGIN_SHAPE = re.compile(r"([a-z][a-z0-9+.\-]*)://([^:/]+)(:\d+)?")
+
+
+def _example_origin(regex: re.Pattern[str]) -> _Example | None:
+    """One origin the regex matches, built from its parsed form, or None."""
+    try:
+        text = _render(list(sre_parse.parse(regex.pattern, regex.flags)))
+    except (re.error, RecursionError, ValueError, TypeError):
+        return None
+    shape = _ORIGIN_SHAPE.fullmatch(text)
+    if shape is None or not regex.fullmatch(text):
+        return None
+    scheme, host, port = shape.groups()
+    if not all(_HOST_LABEL.fullmatch(label) for label in host.split(".")):
+        return None  # not a host a browser sends: nothing to probe around
+    return scheme, host.lower(), port or ""
+
+
+def _lookalikes_of(scheme: str, host: str, port: str) -> list[str]:
+    """Hosts outside the example's own site: a prefix glued to its registrable domain, and
+    each dot turned into a letter where that changes the site (an unescaped '.' in a regex
+    matches any character: 'app.example.com' admits 'appxexample.com')."""
+    probes = []
+    site = _psl().privatesuffix(host)  # type: ignore[attr-defined]
+    if site:
+        probes.append(f"{scheme}://{host[: len(host) - len(site)]}{_PROBE_LABEL}{site}{port}")
+    for index, character in enumerate(host):
+        if character == ".":
+            other = f"{host[:index]}x{host[index + 1 :]}"
+            if _psl().privatesuffix(other) != site:  # type: ignore[attr-defined]
+                probes.append(f"{scheme}://{other}{port}")
+    return probes
+
+
+def _render(sequence: list[tuple[Any, Any]], repeated: bool = False) -> str:
+    """The shortest text the parsed expression matches, choosing letters where it may."""
+    parts: list[str] = []
+    for op, argument in sequence:
+        if op is sre.LITERAL:
+            parts.append(chr(argument))
+        elif op is sre.NOT_LITERAL:
+            parts.append("b" if argument == ord("a") else "a")
+        elif op is sre.ANY:
+            # Alone, most often an unescaped dot between labels; repeated, a run of anything.
+            parts.append("a" if repeated else ".")
+        elif op is sre.IN:
+            parts.append(_render_class(argument))
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            parts.append(_render(list(argument[2]), argument[1] > 1) * argument[0])
+        elif op is sre.SUBPATTERN:
+            parts.append(_render(list(argument[3]), repeated))
+        elif op is sre.ATOMIC_GROUP:
+            parts.append(_render(list(argument), repeated))
+        elif op is sre.BRANCH:
+            parts.append(_render(list(argument[1][0]), repeated))
+        # zero-width items and references add nothing
+    return "".join(parts)
+
+
+def _render_class(items: list[tuple[Any, Any]]) -> str:
+    if items and items[0][0] is sre.NEGATE:
+        excluded = {value for kind, value in items[1:] if kind is sre.LITERAL}
+        return next((c for c in "abc" if ord(c) not in excluded), "a")
+    kind, value = items[0]
+    if kind is sre.LITERAL:
+        return chr(value)
+    if kind is sre.RANGE:
+        return chr(value[0])
+    if kind is sre.CATEGORY:
+        return "0" if value is sre.CATEGORY_DIGIT else "a"
+    return "a"
+
+
+@lru_cache(maxsize=1)
+def _top_level_domains() -> tuple[str, ...]:
+    """Every top-level domain of the Public Suffix List: anyone can register below most."""
+    data = resources.files("publicsuffixlist").joinpath("public_suffix_list.dat")
+    found: list[str] = []
+    for line in data.read_text(encoding="utf-8").splitlines():
+        rule = line.strip()
+        if rule and not rule.startswith("//") and "." not in rule:
+            found.extend(_spellings(rule))
+    return tuple(found)
+
+
+def _spellings(rule: str) -> set[str]:
+    """A suffix-list rule as written (Unicode) and as hosts reach corskit (punycode)."""
+    spellings = {rule}
+    with contextlib.suppress(idna.IDNAError):
+        spellings.add(idna.encode(rule, uts46=True).decode("ascii"))
+    return spellings
