@@ -264,3 +264,15 @@ def test_websocket_addresses_are_not_origins(entry: str, meant: str) -> None:
     (problem,) = raised.value.errors
     assert problem.field == "origins[0]"
     assert problem.fix == f"did you mean {meant!r}?"
+
+
+def test_none_for_a_list_setting_means_an_empty_list() -> None:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Policy(origins=None)  # type: ignore[arg-type]
+    assert [problem.field for problem in raised.value.errors] == ["origins"]
+    policy = corskit.Policy(
+        origins=["https://app.example.com"],
+        request_headers=None,  # type: ignore[arg-type]
+        expose_headers=None,  # type: ignore[arg-type]
+    )
+    assert policy.request_headers == () and policy.expose_headers == ()

@@ -410,6 +410,8 @@ class Policy:
 
 
 def _as_tuple(value: object) -> tuple[Any, ...]:
+    if value is None:  # "none of them", as an empty list says
+        return ()
     if isinstance(value, str):
         return (value,)
     if isinstance(value, (list, tuple, set, frozenset)):
