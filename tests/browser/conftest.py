@@ -181,7 +181,7 @@ async def echo_app(scope: Any, receive: Any, send: Any) -> None:
 
     Actions: ``data`` echoes the request as JSON and sets X-Exposed / X-Hidden; ``status500``
     answers 500; ``raise`` raises before answering; ``login`` sets the partitioned session
-    cookie.
+    cookie; ``own-credentials`` sets its own Access-Control-Allow-Credentials.
     """
     assert scope["type"] == "http"
     parts = scope["path"].split("/")
@@ -210,6 +210,8 @@ async def echo_app(scope: Any, receive: Any, send: Any) -> None:
     if action == "login":
         cookie = f"{COOKIE_NAME}={COOKIE_VALUE}; Path=/; SameSite=None; Secure; Partitioned"
         response_headers.append((b"set-cookie", cookie.encode()))
+    if action == "own-credentials":  # an app that already says credentials are fine
+        response_headers.append((b"access-control-allow-credentials", b"true"))
     await _send(send, 200, response_headers, json.dumps(echo).encode())
 
 

@@ -196,6 +196,13 @@ def test_cookie_set_by_credentialed_response_is_sent_back(harness):
     assert harness.allowed(url, credentials="include").json()["cookie"] == SESSION_COOKIE
 
 
+def test_credentials_header_the_app_set_itself_is_not_doubled(harness):
+    # Two "Access-Control-Allow-Credentials: true" lines read as "true, true": blocked.
+    harness.set_partitioned_cookie()
+    url = harness.api("cred", "own-credentials")
+    assert harness.allowed(url, credentials="include").json()["cookie"] == SESSION_COOKIE
+
+
 def test_wildcard_origin_with_credentials_refused_by_corskit_and_blocked_by_browser(harness):
     # corskit refuses to build the policy a careless server would need ...
     with pytest.raises(corskit.ConfigError):
