@@ -57,3 +57,42 @@ def test_exponential_regexes_are_refused_from_a_dict_too(pattern: str) -> None:
 def test_the_regexes_people_write_for_origins_are_accepted(pattern: str) -> None:
     policy = corskit.Policy(origins=[corskit.Regex(pattern)])
     assert policy.origins == (corskit.Regex(pattern),)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "risky"),
+    [
+        (r"(\wb|ab)+c", True),  # both alternatives read "ab": two ways per turn
+        (r"(?i)(A+a)+", True),  # case-insensitive: the 'a' is one of the A+ characters
+        (r"(?i)(x+Y)+", False),
+        (r"([^.]+\.)+", False),  # a negated class and the one character it leaves out
+        (r"([^.]+[^/])+", True),
+        (r"(\D+\d)+", False),
+        (r"(\S+\s)+", False),
+        (r"(\W+\w)+", False),
+        (r"(a+(?=b)b)+", False),  # a look-ahead matches no character
+        (r"((a)\2*b)+x", True),  # a back-reference can stand for anything
+        (r"((a)?(?(2)b|c)d)+", False),  # a conditional in a turn that 'd' ends
+        (r"(a[^x]+)+", True),
+        (r"(?:a|b)(?:c|d)", False),  # nothing repeated
+        (r"([^.a]+\.)+", False),
+        (r"((?=a)ab|(?:a)?b)+c", True),  # "ab" reads as either alternative
+        (r"(a|b+c)+", False),  # alternatives that start apart, each ending its own way
+        (r"(a+|b)+", True),
+        (r"(" * 400 + "a" + ")" * 400, False),  # deep but harmless
+    ],
+)
+def test_the_shapes_the_check_reads(pattern: str, risky: bool) -> None:
+    from corskit._backtracking import backtracking_risk
+
+    assert (backtracking_risk(pattern) is not None) is risky
+
+
+def test_unparsable_or_absurdly_nested_expressions_are_left_to_the_compiler() -> None:
+    from corskit._backtracking import backtracking_risk
+
+    assert backtracking_risk("(") is None  # re.compile reports it, with its own message
+    assert backtracking_risk("(?:" * 5000 + "a" + ")" * 5000) in (
+        None,
+        "it is nested too deeply to be checked",
+    )

@@ -27,18 +27,19 @@ from typing import Any
 
 __all__ = ["backtracking_risk"]
 
-# Characters are judged over ASCII, with one stand-in (128) for every other character.
-_ALPHABET = frozenset(range(129))
-_OTHER = 128
+# Characters are judged over those a serialized origin can hold: a regex only ever sees an
+# Origin that parsed (lower-case scheme and host, digits, '-', '_', '.', ':', '/', '[]').
+_ALPHABET = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_-.:/[]+")
+_DIGITS = frozenset(b"0123456789")
+_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
 _CATEGORIES: dict[Any, frozenset[int]] = {
-    sre.CATEGORY_DIGIT: frozenset(range(48, 58)) | {_OTHER},
-    sre.CATEGORY_SPACE: frozenset(b" \t\n\r\f\v") | {_OTHER},
-    sre.CATEGORY_WORD: frozenset(b"0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    | {_OTHER},
+    sre.CATEGORY_DIGIT: _DIGITS,
+    sre.CATEGORY_NOT_DIGIT: _ALPHABET - _DIGITS,
+    sre.CATEGORY_SPACE: frozenset(),
+    sre.CATEGORY_NOT_SPACE: _ALPHABET,
+    sre.CATEGORY_WORD: _WORD,
+    sre.CATEGORY_NOT_WORD: _ALPHABET - _WORD,
 }
-_CATEGORIES[sre.CATEGORY_NOT_DIGIT] = _ALPHABET - _CATEGORIES[sre.CATEGORY_DIGIT] | {_OTHER}
-_CATEGORIES[sre.CATEGORY_NOT_SPACE] = _ALPHABET - _CATEGORIES[sre.CATEGORY_SPACE] | {_OTHER}
-_CATEGORIES[sre.CATEGORY_NOT_WORD] = _ALPHABET - _CATEGORIES[sre.CATEGORY_WORD] | {_OTHER}
 
 _REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT}
 _SINGLE_CHARACTER = {sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN}
@@ -94,15 +95,24 @@ class _Checker:
                     if not seen.isdisjoint(first):
                         return "a repeated group whose alternatives can start alike"
                     seen |= first
-        variable = [item for item in backtracking if self._is_variable(item)]
+        if self._turn_is_marked(flat):
+            return None
+        return "a repetition inside a repeated group, with nothing that ends each turn"
+
+    def _turn_is_marked(self, flat: list[Item]) -> bool:
+        """Whether one turn of a repetition can only end one way."""
+        variable = [i for i in _walk(flat, into_committed=False) if self._is_variable(i)]
         if not variable:
-            return None  # every turn has the same length: the turns cannot shift
+            return True  # every turn has the same length: the turns cannot shift
         stretchable = self._characters(variable)
         for item in flat:
             low, high = self._width(item)
             if low == high >= 1 and self._characters([item]).isdisjoint(stretchable):
-                return None  # e.g. the dot of ([a-z0-9-]+\.)*: it ends each turn
-        return "a repetition inside a repeated group, with nothing that ends each turn"
+                return True  # e.g. the dot of ([a-z0-9-]+\.)*: it ends each turn
+        if len(flat) == 1 and flat[0][0] is sre.BRANCH:
+            # Alternatives that start differently (checked above): each must end its own way.
+            return all(self._turn_is_marked(_flatten(list(alt))) for alt in flat[0][1][1])
+        return False
 
     def _is_variable(self, item: Item) -> bool:
         if item[0] not in _REPEATS and item[0] not in _VARIABLE:
@@ -140,35 +150,33 @@ class _Checker:
 
     def _single(self, op: Any, argument: Any) -> frozenset[int]:
         if op is sre.ANY:
-            return _ALPHABET - {10}
+            return _ALPHABET
         if op is sre.LITERAL:
-            return self._cased({min(argument, _OTHER)})
+            return self._cased({argument})
         if op is sre.NOT_LITERAL:
-            return _ALPHABET - self._cased({argument}) | {_OTHER}
+            return _ALPHABET - self._cased({argument})
         members: set[int] = set()
         negate = False
         for kind, value in argument:
             if kind is sre.NEGATE:
                 negate = True
             elif kind is sre.LITERAL:
-                members.add(min(value, _OTHER))
+                members.add(value)
             elif kind is sre.RANGE:
                 low, high = value
-                members.update(range(min(low, _OTHER), min(high, _OTHER) + 1))
+                members.update(c for c in _ALPHABET if low <= c <= high)
             elif kind is sre.CATEGORY:
                 members |= _CATEGORIES.get(value, _ALPHABET)
             else:
                 members |= _ALPHABET
         members = set(self._cased(members))
-        return (_ALPHABET - members) | {_OTHER} if negate else frozenset(members)
+        return _ALPHABET - members if negate else frozenset(members)
 
     def _cased(self, characters: set[int]) -> frozenset[int]:
-        if not self._ignore_case:
-            return frozenset(characters)
-        return (
-            frozenset(characters | {ord(chr(c).swapcase()) for c in characters if chr(c).isalpha()})
-            & _ALPHABET
-        )
+        """The characters as matched: under IGNORECASE an 'A' in the pattern reads an 'a'."""
+        if self._ignore_case:
+            characters = characters | {ord(chr(c).lower()) for c in characters if c < 0x110000}
+        return frozenset(characters) & _ALPHABET
 
     def _can_be_empty(self, item: Item) -> bool:
         op, argument = item
