@@ -79,6 +79,13 @@ def test_the_regexes_people_write_for_origins_are_accepted(pattern: str) -> None
         (r"((?=a)ab|(?:a)?b)+c", True),  # "ab" reads as either alternative
         (r"(a|b+c)+", False),  # alternatives that start apart, each ending its own way
         (r"(a+|b)+", True),
+        (r"(?:[a-z0-9]+-[a-z0-9]+)+", True),  # a mark in the middle leaves turns free to shift
+        (r"([a-z]+\.[a-z]+)+", True),
+        (r"(a|a)*", True),  # parsed as a(?:|): two ways to read nothing
+        (r"(?:ab|ab)+", True),
+        (r"[a-z0-9]+(-[a-z0-9]+)*", False),  # the dash starts every turn
+        (r"(?i)(?:[a-z0-9]+[^\u00df])+", True),  # and no crash on letters that case-fold
+        (r"(?i)(?:[a-z0-9]+[^\u0130])+", True),  # to two characters (ss, i + dot)
         (r"(" * 400 + "a" + ")" * 400, False),  # deep but harmless
     ],
 )

@@ -309,3 +309,31 @@ def test_path_variants_resolve_to_the_route_a_slash_merging_router_would_serve(
             answer = request(app, path=path, headers=[("origin", origin)])
             expected = origin if origin == allowed else None
             assert answer.get("access-control-allow-origin") == expected, (path, origin)
+
+
+def test_a_route_written_with_a_trailing_slash_still_applies_without_a_default() -> None:
+    from drive import Recorder, asgi_request
+
+    config = corskit.Config.from_dict(
+        {
+            "policies": {"app": {"origins": ["https://app.example.com"]}},
+            "routes": [
+                {"path": "/graphql/", "policy": "app"},
+                {"path": "/api/*/", "policy": "app"},
+            ],
+        }
+    )
+    app = corskit.asgi.CORSMiddleware(Recorder().asgi, config)
+    for path in ("/graphql/", "/api/users/"):
+        answer = asgi_request(app, path=path, headers=[("origin", "https://app.example.com")])
+        assert answer.get("access-control-allow-origin") == "https://app.example.com", path
+
+
+def test_a_value_tomllib_cannot_read_is_a_config_error(tmp_path: Path) -> None:
+    file = tmp_path / "big.toml"
+    file.write_text("[policies.app]\nmax_age = " + "9" * 5000 + "\n")
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Config.load(file)
+    assert raised.value.errors[0].field == "file"
+    with pytest.raises(corskit.ConfigError):
+        corskit.Config.load("bad\x00name.toml")

@@ -320,6 +320,12 @@ def test_a_regex_with_a_conditional_group_reference_keeps_its_meaning_beside_oth
         (r"http://app\.example\.com:8080", "http://app.example.com:8080", {"credentials": True}),
         (r"http://[a-z]+\.example[.]com", "http://a.example.com", {"credentials": True}),
         (r"http://127\.attacker\.net", "http://127.attacker.net", {"credentials": True}),
+        (
+            r"http://(?:localhost|192\.168\.1\.\d+):\d+",  # the second alternative is insecure
+            "http://192.168.1.0:0",
+            {"credentials": True},
+        ),
+        (r"http://\[fd00::1\]:8080", "http://[fd00::1]:8080", {"credentials": True}),
     ],
 )
 def test_regex_breadth_is_judged_on_what_the_expression_matches_not_how_it_is_written(
@@ -340,6 +346,8 @@ def test_regex_breadth_is_judged_on_what_the_expression_matches_not_how_it_is_wr
         r"https://(dev|stage)\.example\.co\.uk",
         r"http://127\.0\.0\.1:\d+",
         r"https?://[a-z]+\.localhost(:[0-9]+)?",
+        r"http://\[::1\]:\d+",
+        r"https://(dev|stage|prod)\.example\.com",
     ],
 )
 def test_narrow_regexes_stay_accepted_with_credentials(pattern: str) -> None:

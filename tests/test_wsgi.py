@@ -264,3 +264,48 @@ def test_a_failing_resolver_falls_back_to_the_path_routes() -> None:
     answer = wsgi_request(middleware, headers=[("origin", APP)])
     assert answer.status == 200
     assert answer.get("access-control-allow-origin") == APP
+
+
+def test_a_stream_cut_short_closes_the_apps_body_once() -> None:
+    # The server stops after two chunks (client gone) and calls close(), then drops its
+    # iterator: the app's close callbacks (Flask's call_on_close) must run once, not twice.
+    import gc
+
+    closes: list[int] = []
+
+    class Body:
+        def __iter__(self) -> Any:
+            return self
+
+        def __next__(self) -> bytes:
+            return b"chunk"
+
+        def close(self) -> None:
+            closes.append(1)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return Body()
+
+    middleware = corskit.wsgi.CORSMiddleware(app, corskit.Policy(origins=[APP]))
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP}
+    result = middleware(environ, lambda status, headers, exc_info=None: None)
+    chunks = iter(result)
+    assert next(chunks) == b"chunk" and next(chunks) == b"chunk"
+    result.close()  # type: ignore[attr-defined]
+    result.close()  # type: ignore[attr-defined] # a second close from a careless server
+    del chunks
+    gc.collect()
+    assert closes == [1]
+
+
+@pytest.mark.parametrize("body", [[b"ok"], (b"ok",)], ids=["list", "tuple"])
+def test_a_sized_body_is_handed_back_as_it_is(body: Any) -> None:
+    # wsgiref sets Content-Length from len() of a one-chunk body: keep it readable.
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return body
+
+    middleware = corskit.wsgi.CORSMiddleware(app, corskit.Policy(origins=[APP]))
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP}
+    assert middleware(environ, lambda status, headers, exc_info=None: None) is body

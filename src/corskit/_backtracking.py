@@ -9,9 +9,10 @@ cheap; these shapes are the ones the bound cannot save, so configuration refuses
 The check reads the parsed expression (``re._parser``, the tree ``re.compile`` itself uses)
 and flags a repeated group when either:
 
-* its length can vary inside (an inner repetition, an optional part) and no fixed part that
-  the varying parts cannot match, such as the dot in ``([a-z0-9-]+\\.)*``, marks where one
-  turn ends; or
+* its length can vary inside (an inner repetition, an optional part) and no fixed part at
+  the start or end of a turn that the varying parts cannot match, such as the dot in
+  ``([a-z0-9-]+\\.)*``, marks where one turn ends (a mark in the middle, as in
+  ``([a-z]+-[a-z]+)+``, leaves the boundary between two turns free); or
 * it holds alternatives that can start with the same character, such as ``(ab|a\\w)+``.
 
 Possessive repetitions (``a++``) and atomic groups (``(?>...)``) never backtrack into what
@@ -60,6 +61,8 @@ def backtracking_risk(pattern: str) -> str | None:
         return checker.find(list(tree))
     except RecursionError:
         return "it is nested too deeply to be checked"
+    except Exception:  # a parse tree this reading does not know: say nothing, never crash
+        return None
 
 
 class _Checker:
@@ -89,6 +92,9 @@ class _Checker:
         backtracking = _walk(flat, into_committed=False)
         for op, argument in backtracking:
             if op is sre.BRANCH:
+                empty = [a for a in argument[1] if all(self._can_be_empty(i) for i in a)]
+                if len(empty) > 1:  # (a|a)* is parsed as a(?:|): two ways to read nothing
+                    return "a repeated group whose alternatives can start alike"
                 seen: set[int] = set()
                 for alternative in argument[1]:
                     first = self._first_characters(list(alternative))
@@ -105,7 +111,8 @@ class _Checker:
         if not variable:
             return True  # every turn has the same length: the turns cannot shift
         stretchable = self._characters(variable)
-        for item in flat:
+        consuming = [item for item in flat if item[0] not in _ZERO_WIDTH]
+        for item in consuming[:1] + consuming[-1:]:  # only a mark at a turn's edge fixes it
             low, high = self._width(item)
             if low == high >= 1 and self._characters([item]).isdisjoint(stretchable):
                 return True  # e.g. the dot of ([a-z0-9-]+\.)*: it ends each turn
@@ -175,7 +182,7 @@ class _Checker:
     def _cased(self, characters: set[int]) -> frozenset[int]:
         """The characters as matched: under IGNORECASE an 'A' in the pattern reads an 'a'."""
         if self._ignore_case:
-            characters = characters | {ord(chr(c).lower()) for c in characters if c < 0x110000}
+            characters = characters | {c + 32 for c in characters if 65 <= c <= 90}  # A-Z
         return frozenset(characters) & _ALPHABET
 
     def _can_be_empty(self, item: Item) -> bool:

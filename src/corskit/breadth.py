@@ -108,23 +108,30 @@ def regex_breadth(regex: re.Pattern[str]) -> RegexBreadth:
             f"https://{label}.{domain}{label}.invalid",
             f"https://{label}.{domain}-{label}.invalid",
         ]
-    example = _example_origin(regex)
+    examples = _example_origins(regex)
     found_arbitrary = next((probe for probe in arbitrary if match(probe)), None)
     public = None
     if found_arbitrary is None:
         # A regex open to any host is reported as that alone (dangerously_allow_broad_regex is
-        # its one switch); one open to a public suffix, as that; then lookalikes of an origin
+        # its one switch); one open to a public suffix, as that; then lookalikes of origins
         # it matches, which catch what the written domains miss ('.*example[.]com').
-        public = _public_breadth(match, domains, example)
-        if public is None and example is not None and not _is_loopback_domain(example[1]):
-            found_arbitrary = next((p for p in _lookalikes_of(*example) if match(p)), None)
-    return RegexBreadth(found_arbitrary, public, _insecure(match, domains, example))
+        public = _public_breadth(match, domains, examples)
+        lookalikes = [
+            probe
+            for example in examples
+            if not _is_loopback_domain(example[1]) and not example[1].startswith("[")
+            for probe in _lookalikes_of(*example)
+        ]
+        if public is None:
+            found_arbitrary = next((p for p in lookalikes if match(p)), None)
+    return RegexBreadth(found_arbitrary, public, _insecure(match, domains, examples))
 
 
-def _public_breadth(match: Any, domains: set[str], example: _Example | None) -> str | None:
+def _public_breadth(match: Any, domains: set[str], examples: list[_Example]) -> str | None:
     suffixes = [public_suffix_below(domain) for domain in domains]
-    if example is not None:
-        suffixes.append(_psl().publicsuffix(example[1]))  # type: ignore[attr-defined]
+    for _, host, _ in examples:
+        if not host.startswith("["):
+            suffixes.append(_psl().publicsuffix(host))  # type: ignore[attr-defined]
     for suffix in suffixes:
         if suffix is not None and suffix != "localhost":
             for scheme in ("https", "http"):
@@ -138,13 +145,12 @@ def _public_breadth(match: Any, domains: set[str], example: _Example | None) -> 
     return None
 
 
-def _insecure(match: Any, domains: set[str], example: _Example | None) -> str | None:
+def _insecure(match: Any, domains: set[str], examples: list[_Example]) -> str | None:
     for domain in domains:
         for probe in (f"http://{domain}", f"http://{_PROBE_LABEL}.{domain}"):
             if match(probe) and not _is_loopback_domain(domain):
                 return probe
-    if example is not None:
-        scheme, host, port = example
+    for scheme, host, port in examples:
         if scheme == "http" and not _is_loopback_domain(host):
             return f"http://{host}{port}"
     return None
@@ -158,22 +164,29 @@ def _is_loopback_domain(domain: str) -> bool:
 
 _Example = tuple[str, str, str]  # scheme, host, ':port' or ''
 _HOST_LABEL = re.compile(r"[a-zA-Z0-9_-]+")
-_ORIGIN_SHAPE = re.compile(r"([a-z][a-z0-9+.\-]*)://([^:/]+)(:\d+)?")
+_ORIGIN_SHAPE = re.compile(r"([a-z][a-z0-9+.\-]*)://(\[[0-9a-fA-F:.]+\]|[^:/\[\]]+)(:\d+)?")
+_MOST_ALTERNATIVES = 8
+_LONGEST_RUN = 600  # longer than any origin: a{9999999} is not rendered in full
 
 
-def _example_origin(regex: re.Pattern[str]) -> _Example | None:
-    """One origin the regex matches, built from its parsed form, or None."""
+def _example_origins(regex: re.Pattern[str]) -> list[_Example]:
+    """Origins the regex matches, built from its parsed form: the k-th alternative of every
+    alternation for k = 0, 1, ... (so each written host is seen), without repeats."""
     try:
-        text = _render(list(sre_parse.parse(regex.pattern, regex.flags)))
-    except (re.error, RecursionError, ValueError, TypeError):
-        return None
-    shape = _ORIGIN_SHAPE.fullmatch(text)
-    if shape is None or not regex.fullmatch(text):
-        return None
-    scheme, host, port = shape.groups()
-    if not all(_HOST_LABEL.fullmatch(label) for label in host.split(".")):
-        return None  # not a host a browser sends: nothing to probe around
-    return scheme, host.lower(), port or ""
+        tree = list(sre_parse.parse(regex.pattern, regex.flags))
+        texts = [_render(tree, choice=k) for k in range(_MOST_ALTERNATIVES)]
+    except (re.error, RecursionError, ValueError, TypeError, OverflowError, MemoryError):
+        return []
+    examples: list[_Example] = []
+    for text in dict.fromkeys(texts):
+        shape = _ORIGIN_SHAPE.fullmatch(text)
+        if shape is None or not regex.fullmatch(text):
+            continue
+        scheme, host, port = shape.groups()
+        labels_ok = all(_HOST_LABEL.fullmatch(label) for label in host.split("."))
+        if host.startswith("[") or labels_ok:  # else no host a browser sends
+            examples.append((scheme, host.lower(), port or ""))
+    return examples
 
 
 def _lookalikes_of(scheme: str, host: str, port: str) -> list[str]:
@@ -192,8 +205,9 @@ def _lookalikes_of(scheme: str, host: str, port: str) -> list[str]:
     return probes
 
 
-def _render(sequence: list[tuple[Any, Any]], repeated: bool = False) -> str:
-    """The shortest text the parsed expression matches, choosing letters where it may."""
+def _render(sequence: list[tuple[Any, Any]], repeated: bool = False, choice: int = 0) -> str:
+    """A short text the parsed expression matches, choosing letters where it may, and the
+    ``choice``-th alternative (or the last) of each alternation."""
     parts: list[str] = []
     for op, argument in sequence:
         if op is sre.LITERAL:
@@ -206,13 +220,16 @@ def _render(sequence: list[tuple[Any, Any]], repeated: bool = False) -> str:
         elif op is sre.IN:
             parts.append(_render_class(argument))
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-            parts.append(_render(list(argument[2]), argument[1] > 1) * argument[0])
+            low = min(argument[0], _LONGEST_RUN)
+            parts.append(_render(list(argument[2]), argument[1] > 1, choice) * low)
         elif op is sre.SUBPATTERN:
-            parts.append(_render(list(argument[3]), repeated))
+            parts.append(_render(list(argument[3]), repeated, choice))
         elif op is sre.ATOMIC_GROUP:
-            parts.append(_render(list(argument), repeated))
+            parts.append(_render(list(argument), repeated, choice))
         elif op is sre.BRANCH:
-            parts.append(_render(list(argument[1][0]), repeated))
+            alternatives = argument[1]
+            picked = alternatives[min(choice, len(alternatives) - 1)]
+            parts.append(_render(list(picked), repeated, choice))
         # zero-width items and references add nothing
     return "".join(parts)
 

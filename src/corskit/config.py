@@ -141,6 +141,10 @@ class Config:
             raise _unreadable(
                 file, "nests arrays or tables too deeply to read", "write it without deep nesting"
             ) from None
+        except ValueError as exc:  # a NUL in the path, an integer too long to read, ...
+            raise _unreadable(
+                file, f"cannot be read ({exc})", "fix the path or the value"
+            ) from None
         return cls.from_dict(document)
 
     @classmethod

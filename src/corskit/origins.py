@@ -322,7 +322,7 @@ def _is_ipv4(host: str) -> bool:
 def _parse_regex(pattern: str, field: str) -> tuple[ParsedPattern | None, list[ConfigProblem]]:
     try:
         compiled = re.compile(pattern)
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:
         return _problem(
             field,
             pattern,

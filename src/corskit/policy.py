@@ -71,14 +71,17 @@ class Policy:
         known = [f.name for f in fields(cls) if f.init]
         unknown = [name for name in settings if name not in known]
         if unknown:
-            raise ConfigError(
-                [
-                    ConfigProblem(
-                        name, settings[name], "is not a Policy setting", nearest_hint(name, known)
-                    )
-                    for name in unknown
-                ]
-            )
+            problems = [
+                ConfigProblem(
+                    name, settings[name], "is not a Policy setting", nearest_hint(name, known)
+                )
+                for name in unknown
+            ]
+            try:  # design rule 23: every problem at once, the known settings' too
+                cls(*args, **{name: settings[name] for name in settings if name in known})
+            except ConfigError as error:
+                problems.extend(error.errors)
+            raise ConfigError(problems)
         return super().__new__(cls)
 
     def __post_init__(self) -> None:

@@ -41,12 +41,12 @@ class Router(Generic[T]):
         found = self._route(path)
         if "//" in path or (path.endswith("/") and path != "/"):
             # Some routers (Falcon, Litestar) serve '//admin/x' as '/admin/x' and '/admin/' as
-            # '/admin': judge both views, and let the stricter or earlier-declared route win,
-            # so an excluded or narrower path cannot be reached with CORS through a variant.
+            # '/admin': a route the merged spelling matches wins when it excludes or was
+            # declared earlier, so an excluded or narrower path cannot be reached with CORS
+            # through a variant; matching no route there changes nothing ('/graphql/').
             other = self._route(_normalized(path))
-            if other[1] is None:
-                return None
-            if found[1] is not None and other[0] < found[0]:
+            matched_a_route = other[0] < len(self._targets)  # not the default's fallthrough
+            if matched_a_route and (other[1] is None or other[0] < found[0]):
                 found = other
         return found[1]
 

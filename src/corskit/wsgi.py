@@ -144,8 +144,8 @@ class CORSMiddleware:
             # Design rule 8: send a 500 a script can read, then re-raise so the server logs it.
             start_response(_STATUS_500, [*_ERROR_HEADERS, *_MERGE((), cors)], sys.exc_info())
             return _body_then_raise(_ERROR_BODY, error)
-        if type(result) is list and state[2]:
-            return result
+        if (type(result) is list or type(result) is tuple) and state[2]:
+            return result  # nothing left to fail, and the server may read its length
         # A lazy body can still fail before its first chunk, when the server has sent nothing
         # and start_response may be called again with exc_info (PEP 3333); and a generator
         # app calls start_response only when the server first iterates it.
@@ -292,7 +292,7 @@ class _UntilFirstChunk:
     when it never iterates (PEP 3333), as a generator that never started would not.
     """
 
-    __slots__ = ("_error_headers", "_result", "_start_response")
+    __slots__ = ("_closed", "_error_headers", "_result", "_start_response")
 
     def __init__(
         self,
@@ -303,6 +303,7 @@ class _UntilFirstChunk:
         self._result = result
         self._start_response = start_response
         self._error_headers = error_headers
+        self._closed = False
 
     def __iter__(self) -> Iterator[bytes]:
         try:
@@ -317,9 +318,13 @@ class _UntilFirstChunk:
             yield _ERROR_BODY
             raise
         yield first
-        yield from iterator
+        for chunk in iterator:  # noqa: UP028 - yield from would close the body a second time
+            yield chunk
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         close = getattr(self._result, "close", None)
         if close is not None:
             close()
