@@ -41,10 +41,13 @@ class Router(Generic[T]):
         found = self._route(path)
         if "//" in path or (path.endswith("/") and path != "/"):
             # Some routers (Falcon, Litestar) serve '//admin/x' as '/admin/x' and '/admin/' as
-            # '/admin': a route the merged spelling matches wins when it excludes or was
-            # declared earlier, so an excluded or narrower path cannot be reached with CORS
-            # through a variant; matching no route there changes nothing ('/graphql/').
+            # '/admin': an exclusion in either spelling wins; otherwise a route the merged
+            # spelling matches wins when declared earlier, so an excluded or narrower path
+            # cannot be reached with CORS through a variant; matching no route there changes
+            # nothing ('/graphql/').
             other = self._route(_normalized(path))
+            if found[1] is None and found[0] < len(self._targets):
+                return None  # the literal path is excluded: no other spelling reopens it
             matched_a_route = other[0] < len(self._targets)  # not the default's fallthrough
             if matched_a_route and (other[1] is None or other[0] < found[0]):
                 found = other
