@@ -5,8 +5,8 @@ over a domain with public suffixes below it (``*.amazonaws.com`` covers every bu
 ``s3.amazonaws.com``). A regex can do the same, or admit lookalikes (``.*example\\.com``
 admits ``evilexample.com``), or plain-http origins. These checks run once, at construction,
 against the Public Suffix List shipped by the ``publicsuffixlist`` package. A regex is probed
-with hosts nobody means to allow: lookalikes of the domains written in it and of one origin
-it matches (built from the parsed expression), every top-level domain, and plain http.
+with hosts nobody means to allow: lookalikes of the domains written in it and of origins it
+matches (built from the parsed expression), every top-level domain, and plain http.
 """
 
 from __future__ import annotations
@@ -116,13 +116,13 @@ def regex_breadth(regex: re.Pattern[str]) -> RegexBreadth:
         # its one switch); one open to a public suffix, as that; then lookalikes of origins
         # it matches, which catch what the written domains miss ('.*example[.]com').
         public = _public_breadth(match, domains, examples)
-        lookalikes = [
-            probe
-            for example in examples
-            if not _is_loopback_domain(example[1]) and not example[1].startswith("[")
-            for probe in _lookalikes_of(*example)
-        ]
         if public is None:
+            lookalikes = (
+                probe
+                for scheme, host, port in examples
+                if not is_loopback_host(host) and not host.startswith("[")
+                for probe in _lookalikes_of(scheme, host, port)
+            )
             found_arbitrary = next((p for p in lookalikes if match(p)), None)
     return RegexBreadth(found_arbitrary, public, _insecure(match, domains, examples))
 
@@ -148,16 +148,12 @@ def _public_breadth(match: Any, domains: set[str], examples: list[_Example]) -> 
 def _insecure(match: Any, domains: set[str], examples: list[_Example]) -> str | None:
     for domain in domains:
         for probe in (f"http://{domain}", f"http://{_PROBE_LABEL}.{domain}"):
-            if match(probe) and not _is_loopback_domain(domain):
+            if match(probe) and not is_loopback_host(domain):
                 return probe
     for scheme, host, port in examples:
-        if scheme == "http" and not _is_loopback_domain(host):
+        if scheme == "http" and not is_loopback_host(host):
             return f"http://{host}{port}"
     return None
-
-
-def _is_loopback_domain(domain: str) -> bool:
-    return is_loopback_host(domain)
 
 
 # -- an origin the regex matches, to probe around -----------------------------------------------
@@ -166,7 +162,7 @@ _Example = tuple[str, str, str]  # scheme, host, ':port' or ''
 _HOST_LABEL = re.compile(r"[a-zA-Z0-9_-]+")
 _ORIGIN_SHAPE = re.compile(r"([a-z][a-z0-9+.\-]*)://(\[[0-9a-fA-F:.]+\]|[^:/\[\]]+)(:\d+)?")
 _MOST_ALTERNATIVES = 8
-_LONGEST_RUN = 600  # longer than any origin: a{9999999} is not rendered in full
+_LONGEST_RUN = 600  # longer than any origin: ((a{600}){600}){600} is not rendered in full
 
 
 def _example_origins(regex: re.Pattern[str]) -> list[_Example]:
@@ -221,7 +217,8 @@ def _render(sequence: list[tuple[Any, Any]], repeated: bool = False, choice: int
             parts.append(_render_class(argument))
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
             low = min(argument[0], _LONGEST_RUN)
-            parts.append(_render(list(argument[2]), argument[1] > 1, choice) * low)
+            run = _render(list(argument[2]), argument[1] > 1, choice) * low
+            parts.append(run[:_LONGEST_RUN])
         elif op is sre.SUBPATTERN:
             parts.append(_render(list(argument[3]), repeated, choice))
         elif op is sre.ATOMIC_GROUP:
