@@ -1,35 +1,36 @@
 """Refusing origin regexes that can take exponential time on a crafted Origin (ReDoS).
 
-Python's ``re`` backtracks. A repetition nested in a repetition, such as ``(a+)+``, lets the
-same text be split between iterations in exponentially many ways, and an Origin a little over
-twenty characters long then blocks the server for seconds (an event loop: every request).
-Origins are bounded and parsed before a regex sees them, which keeps any other expression
-cheap; these shapes are the ones the bound cannot save, so configuration refuses them.
+Python's ``re`` backtracks: when a match fails it tries every way the text could have been
+read. If some stretch of text can be read in two ways inside a loop, ``k`` turns of the loop
+give ``2**k`` readings, and an Origin of a few dozen characters blocks the server for seconds
+(an event loop: every request). ``(a+)+``, ``(a|a)*`` and the label pattern
+``([a-z0-9]+[a-z0-9-]*[a-z0-9]+\\.)*`` all do this.
 
-The check reads the parsed expression (``re._parser``, the tree ``re.compile`` itself uses)
-and flags a repeated group when either:
+The check is the exact test for that: exponential ambiguity of the expression's automaton
+(Weber and Seidl). The parsed expression (``re._parser``, the tree ``re.compile`` uses) is
+turned into a Glushkov automaton, one state per character position, whose edges count the
+ways (up to two) to get from one position to the next, so that nested optional or empty
+parts keep their ambiguity. The expression is exponentially ambiguous exactly when, in the
+graph of pairs of positions reading the same character, one loop holds both a pair of equal
+positions and a pair of different ones, or a loop of equal pairs uses a doubled edge.
 
-* its length can vary inside (an inner repetition, an optional part) and no fixed part at
-  the start or end of a turn that the varying parts cannot match, such as the dot in
-  ``([a-z0-9-]+\\.)*``, marks where one turn ends (a mark in the middle, as in
-  ``([a-z]+-[a-z]+)+``, leaves the boundary between two turns free); or
-* it holds alternatives that can start with the same character, such as ``(ab|a\\w)+``.
-
-Possessive repetitions (``a++``) and atomic groups (``(?>...)``) never backtrack into what
-they matched, so they are the fix and pass the check.
+Characters are judged over those a parsed Origin can hold (lower-case ASCII letters, digits
+and ``_-.:/[]+``): a regex only ever sees an Origin that parsed. A possessive repetition
+(``a++``) or an atomic group (``(?>...)``) never gives back what it matched, so it counts as
+one step, which is how the error's suggested fixes pass. Polynomial slowness (three or more
+overlapping runs in a row) is left to the bound on the Origin's length.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 __all__ = ["backtracking_risk"]
 
-# Characters are judged over those a serialized origin can hold: a regex only ever sees an
-# Origin that parsed (lower-case scheme and host, digits, '-', '_', '.', ':', '/', '[]').
 _ALPHABET = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_-.:/[]+")
 _DIGITS = frozenset(b"0123456789")
 _WORD = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_")
@@ -41,201 +42,269 @@ _CATEGORIES: dict[Any, frozenset[int]] = {
     sre.CATEGORY_WORD: _WORD,
     sre.CATEGORY_NOT_WORD: _ALPHABET - _WORD,
 }
-
-_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT}
 _SINGLE_CHARACTER = {sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN}
-_ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
-_VARIABLE = {sre.BRANCH, sre.GROUPREF, sre.GROUPREF_EXISTS}
+_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT}
+_MOST_POSITIONS = 3000  # beyond this, ask for the expression in parts
+_MOST_PAIRS = 300_000
+_MOST_COPIES = 64  # a{5,9} is unrolled; longer counts loop
+_TOO_COMPLEX = "it is too large to check; split it into several corskit.Regex entries"
+_AMBIGUOUS = "some text can be read two ways inside a repetition"
 
 Item = tuple[Any, Any]
+Ways = dict[int, int]  # position -> number of ways (1 or 2) it starts or ends a part
+Part = tuple[int, Ways, Ways]  # ways to match nothing (0-2), first positions, last positions
+
+
+class _TooComplexError(Exception):
+    pass
 
 
 def backtracking_risk(pattern: str) -> str | None:
-    """Why ``pattern`` can backtrack exponentially, or None when it cannot in these ways."""
+    """Why ``pattern`` can backtrack exponentially, or None when it cannot."""
     try:
         tree = sre_parse.parse(pattern)
-    except (re.error, RecursionError):
+    except (re.error, RecursionError, OverflowError):
         return None  # compiling reports it
-    checker = _Checker(tree.state)
     try:
-        return checker.find(list(tree))
-    except RecursionError:
-        return "it is nested too deeply to be checked"
-    except Exception:  # a parse tree this reading does not know: say nothing, never crash
-        return None
+        automaton = _Glushkov(tree.state, bool(tree.state.flags & re.IGNORECASE))
+        automaton.sequence(list(tree), automaton.ignore_case)
+        return automaton.inner_risk or _exponentially_ambiguous(automaton)
+    except Exception:  # too large, too deep, or a tree this reading does not know: say so
+        return _TOO_COMPLEX
 
 
-class _Checker:
-    def __init__(self, state: Any) -> None:
-        self._state = state
-        self._ignore_case = bool(state.flags & re.IGNORECASE)
+class _Glushkov:
+    """Positions (each with the characters it reads) and counted edges between them."""
 
-    def find(self, sequence: list[Item]) -> str | None:
-        for op, argument in sequence:
-            if op in _REPEATS:
-                _, high, body = argument
-                if high > 1:
-                    reason = self._repeat_risk(list(body))
-                    if reason is not None:
-                        return reason
-                found = self.find(list(body))
-            else:  # a possessive repetition or atomic group is itself safe, not what it holds
-                found = None
-                for child in _children(op, argument):
-                    found = found or self.find(child)
-            if found is not None:
-                return found
-        return None
+    def __init__(self, state: Any, ignore_case: bool) -> None:
+        self.state = state  # the parse's group widths, for back-references
+        self.ignore_case = ignore_case
+        self.reads: list[frozenset[int]] = []
+        self.edges: dict[tuple[int, int], int] = {}
+        self.inner_risk: str | None = None  # found inside a possessive or atomic part
 
-    def _repeat_risk(self, body: list[Item]) -> str | None:
-        flat = _flatten(body)
-        backtracking = _walk(flat, into_committed=False)
-        for op, argument in backtracking:
-            if op is sre.BRANCH:
-                empty = [a for a in argument[1] if all(self._can_be_empty(i) for i in a)]
-                if len(empty) > 1:  # (a|a)* is parsed as a(?:|): two ways to read nothing
-                    return "a repeated group whose alternatives can start alike"
-                seen: set[int] = set()
-                for alternative in argument[1]:
-                    first = self._first_characters(list(alternative))
-                    if not seen.isdisjoint(first):
-                        return "a repeated group whose alternatives can start alike"
-                    seen |= first
-        if self._turn_is_marked(flat):
-            return None
-        return "a repetition inside a repeated group, with nothing that ends each turn"
+    def position(self, characters: frozenset[int]) -> Part:
+        if len(self.reads) >= _MOST_POSITIONS:
+            raise _TooComplexError
+        self.reads.append(characters)
+        index = len(self.reads) - 1
+        return 0, {index: 1}, {index: 1}
 
-    def _turn_is_marked(self, flat: list[Item]) -> bool:
-        """Whether one turn of a repetition can only end one way."""
-        variable = [i for i in _walk(flat, into_committed=False) if self._is_variable(i)]
-        if not variable:
-            return True  # every turn has the same length: the turns cannot shift
-        stretchable = self._characters(variable)
-        consuming = [item for item in flat if item[0] not in _ZERO_WIDTH]
-        for item in consuming[:1] + consuming[-1:]:  # only a mark at a turn's edge fixes it
-            low, high = self._width(item)
-            if low == high >= 1 and self._characters([item]).isdisjoint(stretchable):
-                return True  # e.g. the dot of ([a-z0-9-]+\.)*: it ends each turn
-        if len(flat) == 1 and flat[0][0] is sre.BRANCH:
-            # Alternatives that start differently (checked above): each must end its own way.
-            return all(self._turn_is_marked(_flatten(list(alt))) for alt in flat[0][1][1])
-        return False
+    def link(self, last: Ways, first: Ways) -> None:
+        for p, m in last.items():
+            for q, n in first.items():
+                self.edges[p, q] = min(2, self.edges.get((p, q), 0) + m * n)
 
-    def _is_variable(self, item: Item) -> bool:
-        if item[0] not in _REPEATS and item[0] not in _VARIABLE:
-            return False
-        low, high = self._width(item)
-        return low != high
+    def then(self, left: Part, right: Part) -> Part:
+        """Concatenation: ``left`` followed by ``right``."""
+        empty_l, first_l, last_l = left
+        empty_r, first_r, last_r = right
+        self.link(last_l, first_r)
+        first = _add(first_l, _scaled(first_r, empty_l))
+        last = _add(last_r, _scaled(last_l, empty_r))
+        return min(2, empty_l * empty_r), first, last
 
-    def _width(self, item: Item) -> tuple[int, int]:
-        low, high = sre_parse.SubPattern(self._state, [item]).getwidth()
-        return int(low), int(high)
+    def sequence(self, items: list[Item], ignore_case: bool) -> Part:
+        part: Part = (1, {}, {})
+        for item in items:
+            part = self.then(part, self.item(item, ignore_case))
+        return part
 
-    def _characters(self, sequence: list[Item]) -> frozenset[int]:
-        """Every character the sequence can consume (an over-estimate is safe)."""
-        found: set[int] = set()
-        for op, argument in _walk(sequence, into_committed=True):
-            if op in _SINGLE_CHARACTER:
-                found |= self._single(op, argument)
-            elif op is sre.GROUPREF or op is sre.GROUPREF_EXISTS:
-                found |= _ALPHABET
-        return frozenset(found)
-
-    def _first_characters(self, sequence: list[Item]) -> set[int]:
-        first: set[int] = set()
-        for item in sequence:
-            op, argument = item
-            if op in _SINGLE_CHARACTER:
-                first |= self._single(op, argument)
-            elif op in _ZERO_WIDTH:
-                continue
-            else:
-                first |= self._characters([item])  # groups, repeats: an over-estimate
-            if not self._can_be_empty(item):
-                break
-        return first
-
-    def _single(self, op: Any, argument: Any) -> frozenset[int]:
-        if op is sre.ANY:
-            return _ALPHABET
-        if op is sre.LITERAL:
-            return self._cased({argument})
-        if op is sre.NOT_LITERAL:
-            return _ALPHABET - self._cased({argument})
-        members: set[int] = set()
-        negate = False
-        for kind, value in argument:
-            if kind is sre.NEGATE:
-                negate = True
-            elif kind is sre.LITERAL:
-                members.add(value)
-            elif kind is sre.RANGE:
-                low, high = value
-                members.update(c for c in _ALPHABET if low <= c <= high)
-            elif kind is sre.CATEGORY:
-                members |= _CATEGORIES.get(value, _ALPHABET)
-            else:
-                members |= _ALPHABET
-        members = set(self._cased(members))
-        return _ALPHABET - members if negate else frozenset(members)
-
-    def _cased(self, characters: set[int]) -> frozenset[int]:
-        """The characters as matched: under IGNORECASE an 'A' in the pattern reads an 'a'."""
-        if self._ignore_case:
-            characters = characters | {c + 32 for c in characters if 65 <= c <= 90}  # A-Z
-        return frozenset(characters) & _ALPHABET
-
-    def _can_be_empty(self, item: Item) -> bool:
+    def item(self, item: Item, ignore_case: bool) -> Part:
         op, argument = item
         if op in _SINGLE_CHARACTER:
-            return False
-        if op in _REPEATS or op is sre.POSSESSIVE_REPEAT:
-            return bool(argument[0] == 0 or all(self._can_be_empty(i) for i in argument[2]))
+            return self.position(_reads(op, argument, ignore_case))
         if op is sre.SUBPATTERN:
-            return all(self._can_be_empty(i) for i in argument[3])
-        if op is sre.ATOMIC_GROUP:
-            return all(self._can_be_empty(i) for i in argument)
+            _, add_flags, del_flags, body = argument
+            if add_flags & re.IGNORECASE:
+                ignore_case = True
+            if del_flags & re.IGNORECASE:
+                ignore_case = False
+            return self.sequence(list(body), ignore_case)
         if op is sre.BRANCH:
-            return any(all(self._can_be_empty(i) for i in alt) for alt in argument[1])
-        return True  # zero-width assertions, back-references, conditionals
+            return self.either([list(alt) for alt in argument[1]], ignore_case)
+        if op is sre.GROUPREF_EXISTS:
+            _, yes, no = argument
+            return self.either([list(yes), list(no) if no else []], ignore_case)
+        if op in _REPEATS:
+            return self.repeat(argument, ignore_case)
+        if op is sre.POSSESSIVE_REPEAT or op is sre.ATOMIC_GROUP:
+            return self.committed(item, ignore_case)
+        if op is sre.GROUPREF:  # a back-reference can stand for any text
+            _, first, last = self.position(_ALPHABET)
+            (index,) = first
+            self.edges[index, index] = 1
+            return 1, first, last
+        return 1, {}, {}  # anchors and look-arounds read nothing
+
+    def either(self, alternatives: list[list[Item]], ignore_case: bool) -> Part:
+        empty, first, last = 0, dict[int, int](), dict[int, int]()
+        for alternative in alternatives:
+            e, f, l_ = self.sequence(alternative, ignore_case)
+            empty, first, last = min(2, empty + e), _add(first, f), _add(last, l_)
+        return empty, first, last
+
+    def repeat(self, argument: Any, ignore_case: bool) -> Part:
+        low, high, body = argument
+        body = list(body)
+        low_width, high_width = sre_parse.SubPattern(self.state, body).getwidth()
+        part: Part = (1, {}, {})
+        if high == sre.MAXREPEAT or (high > _MOST_COPIES) or (high > 1 and low_width != high_width):
+            # A loop: at most two mandatory copies matter for ambiguity, then the loop itself.
+            for _ in range(min(low, 2)):
+                part = self.then(part, self.sequence(body, ignore_case))
+            empty, first, last = self.sequence(body, ignore_case)
+            self.link(last, first)
+            return self.then(part, (min(2, 1 + empty), first, last))
+        for _ in range(low):
+            part = self.then(part, self.sequence(body, ignore_case))
+        return self.then(part, self.optionals(body, high - low, ignore_case))
+
+    def optionals(self, body: list[Item], count: int, ignore_case: bool) -> Part:
+        """``body{0,count}`` as ``(body(body(...)?)?)?``: one way to take each count."""
+        if count == 0:
+            return 1, {}, {}
+        empty, first, last = self.then(
+            self.sequence(body, ignore_case), self.optionals(body, count - 1, ignore_case)
+        )
+        return min(2, 1 + empty), first, last
+
+    def committed(self, item: Item, ignore_case: bool) -> Part:
+        """A possessive repetition or atomic group: one step that never gives anything back."""
+        inner = _Glushkov(self.state, ignore_case)
+        empty, _, _ = inner.item(_released(item), ignore_case)
+        # It gives nothing back once matched, but tries every way while matching.
+        self.inner_risk = self.inner_risk or inner.inner_risk or _exponentially_ambiguous(inner)
+        characters = frozenset().union(*inner.reads) if inner.reads else frozenset()
+        if not characters:
+            return 1, {}, {}
+        _, first, last = self.position(characters)
+        return min(1, empty), first, last
 
 
-def _children(op: Any, argument: Any) -> list[list[Item]]:
-    """The sub-sequences inside one parsed item."""
-    if op is sre.SUBPATTERN:
-        return [list(argument[3])]
-    if op in _REPEATS or op is sre.POSSESSIVE_REPEAT:
-        return [list(argument[2])]
-    if op is sre.ATOMIC_GROUP:
-        return [list(argument)]
-    if op is sre.BRANCH:
-        return [list(alternative) for alternative in argument[1]]
-    if op is sre.ASSERT or op is sre.ASSERT_NOT:
-        return [list(argument[1])]
-    if op is sre.GROUPREF_EXISTS:
-        return [list(branch) for branch in argument[1:] if branch is not None]
-    return []
+def _released(item: Item) -> Item:
+    """The same part without the commitment, to learn what it reads and if it can be empty."""
+    op, argument = item
+    if op is sre.POSSESSIVE_REPEAT:
+        return sre.MAX_REPEAT, argument
+    return sre.SUBPATTERN, (None, 0, 0, argument)
 
 
-def _flatten(sequence: list[Item]) -> list[Item]:
-    """A group's items in line with its neighbours: ``(a+)`` is ``a+`` for these checks."""
-    flat: list[Item] = []
-    for op, argument in sequence:
-        if op is sre.SUBPATTERN:
-            flat.extend(_flatten(list(argument[3])))
+def _reads(op: Any, argument: Any, ignore_case: bool) -> frozenset[int]:
+    """The characters of a parsed Origin that one single-character item reads."""
+    if op is sre.ANY:
+        return _ALPHABET
+    if op is sre.LITERAL:
+        return _folded({argument}, ignore_case)
+    if op is sre.NOT_LITERAL:
+        return _ALPHABET - _folded({argument}, ignore_case)
+    members: set[int] = set()
+    negate = False
+    for kind, value in argument:
+        if kind is sre.NEGATE:
+            negate = True
+        elif kind is sre.LITERAL:
+            members.add(value)
+        elif kind is sre.RANGE:
+            low, high = value
+            members.update(c for c in range(low, min(high, 0x7F) + 1))
+        elif kind is sre.CATEGORY:
+            members |= _CATEGORIES.get(value, _ALPHABET)
         else:
-            flat.append((op, argument))
-    return flat
+            members |= _ALPHABET
+    folded = _folded(members, ignore_case)
+    return _ALPHABET - folded if negate else folded
 
 
-def _walk(sequence: list[Item], *, into_committed: bool) -> list[Item]:
-    """Every item in the sequence and inside it; possessive and atomic parts, which never
-    give back what they matched, only when ``into_committed``."""
-    found: list[Item] = []
-    for op, argument in sequence:
-        if not into_committed and (op is sre.POSSESSIVE_REPEAT or op is sre.ATOMIC_GROUP):
+def _folded(characters: set[int], ignore_case: bool) -> frozenset[int]:
+    if ignore_case:  # an 'A' in the pattern reads the 'a' of an Origin
+        characters = characters | {c + 32 for c in characters if 65 <= c <= 90}
+    return frozenset(characters) & _ALPHABET
+
+
+def _add(left: Ways, right: Ways) -> Ways:
+    merged = dict(left)
+    for position, ways in right.items():
+        merged[position] = min(2, merged.get(position, 0) + ways)
+    return merged
+
+
+def _scaled(ways: Ways, factor: int) -> Ways:
+    return {position: min(2, count * factor) for position, count in ways.items() if factor}
+
+
+def _exponentially_ambiguous(automaton: _Glushkov) -> str | None:
+    """Weber-Seidl on the pairs of positions that can read the same character."""
+    reads = automaton.reads
+    successors: dict[int, list[int]] = {p: [] for p in range(len(reads))}
+    for (p, q), _ in automaton.edges.items():
+        if reads[q]:
+            successors[p].append(q)
+
+    def neighbours(pair: tuple[int, int]) -> Iterator[tuple[int, int]]:
+        p, q = pair
+        for p2 in successors[p]:
+            for q2 in successors[q]:
+                if not reads[p2].isdisjoint(reads[q2]):
+                    yield p2, q2
+
+    components = _strong_components([(p, p) for p in range(len(reads)) if reads[p]], neighbours)
+    for members in components:
+        diagonal = [pair for pair in members if pair[0] == pair[1]]
+        if not diagonal:
             continue
-        found.append((op, argument))
-        for child in _children(op, argument):
-            found.extend(_walk(child, into_committed=into_committed))
-    return found
+        if len(members) > len(diagonal):
+            return _AMBIGUOUS
+        inside = set(members)
+        for p, _ in diagonal:
+            for p2 in successors[p]:
+                if automaton.edges[p, p2] >= 2 and (p2, p2) in inside:
+                    return _AMBIGUOUS
+    return None
+
+
+def _strong_components(
+    roots: list[tuple[int, int]],
+    neighbours: Any,
+) -> list[list[tuple[int, int]]]:
+    """Tarjan's algorithm, iterative, over the pairs reachable from ``roots``."""
+    index: dict[tuple[int, int], int] = {}
+    lowest: dict[tuple[int, int], int] = {}
+    on_stack: set[tuple[int, int]] = set()
+    stack: list[tuple[int, int]] = []
+    components: list[list[tuple[int, int]]] = []
+    for root in roots:
+        if root in index:
+            continue
+        index[root] = lowest[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work = [(root, neighbours(root))]
+        while work:
+            node, pending = work[-1]
+            for following in pending:
+                if following not in index:
+                    if len(index) >= _MOST_PAIRS:
+                        raise _TooComplexError
+                    index[following] = lowest[following] = len(index)
+                    stack.append(following)
+                    on_stack.add(following)
+                    work.append((following, neighbours(following)))
+                    break
+                if following in on_stack:
+                    lowest[node] = min(lowest[node], index[following])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    lowest[parent] = min(lowest[parent], lowest[node])
+                if lowest[node] == index[node]:
+                    members = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        members.append(member)
+                        if member == node:
+                            break
+                    components.append(members)
+    return components
