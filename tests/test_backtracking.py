@@ -114,6 +114,7 @@ AMBIGUOUS_INSIDE_A_TURN = [
     r"(?i:([a-z]+X)+)",
     r"\[(?:[0-9a-f]{1,4}|:)+\]:8080",
     r"(?:[a-z0-9]+-?)*[a-z0-9]",
+    r"https://(?:(?:[a-z]+)x++\.)*example\.com",  # where the possessive run starts is free
 ]
 
 LINEAR_ORIGIN_PATTERNS = [
@@ -124,6 +125,8 @@ LINEAR_ORIGIN_PATTERNS = [
     r"https://[a-z0-9-]+-git-[a-z0-9-]+-[a-z0-9-]+-[a-z0-9-]+\.vercel\.app",
     r"https?://[a-z]+\.localhost(:[0-9]+)?",
     r"http://\[::1\]:\d+",
+    r"https://(?:[a-z0-9]++-)*[a-z0-9]++\.example\.com",  # possessive runs, as the fix says
+    r"https://(?>[a-z0-9-]+\.)*example\.com",
 ]
 
 

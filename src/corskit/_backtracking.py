@@ -82,6 +82,7 @@ class _Glushkov:
         self.reads: list[frozenset[int]] = []
         self.edges: dict[tuple[int, int], int] = {}
         self.inner_risk: str | None = None  # found inside a possessive or atomic part
+        self.runs: set[int] = set()  # positions standing for a committed run
 
     def position(self, characters: frozenset[int]) -> Part:
         if len(self.reads) >= _MOST_POSITIONS:
@@ -179,6 +180,14 @@ class _Glushkov:
         if not characters:
             return 1, {}, {}
         _, first, last = self.position(characters)
+        (index,) = first
+        _, widest = sre_parse.SubPattern(self.state, [_released(item)]).getwidth()
+        if widest > 1:
+            # A run: a part before it that gives back decides where the run starts, so the
+            # run can overlap its neighbours ('[a-z]+x++' reads 'axx' two ways); repeating the
+            # run itself adds no way ('(a++)+' is linear).
+            self.edges[index, index] = 1
+            self.runs.add(index)
         return min(1, empty), first, last
 
 
@@ -258,7 +267,8 @@ def _exponentially_ambiguous(automaton: _Glushkov) -> str | None:
         inside = set(members)
         for p, _ in diagonal:
             for p2 in successors[p]:
-                if automaton.edges[p, p2] >= 2 and (p2, p2) in inside:
+                doubled = automaton.edges[p, p2] >= 2 and (p2, p2) in inside
+                if doubled and not (p == p2 and p in automaton.runs):
                     return _AMBIGUOUS
     return None
 
