@@ -17,7 +17,8 @@ positions and a pair of different ones, or a loop of equal pairs uses a doubled 
 Characters are judged over those a parsed Origin can hold (lower-case ASCII letters, digits
 and ``_-.:/[]+``): a regex only ever sees an Origin that parsed. A possessive repetition
 (``a++``) or an atomic group (``(?>...)``) never gives back what it matched, so it counts as
-one step, which is how the error's suggested fixes pass. Polynomial slowness (three or more
+one run that repeating adds no way to read (the error's suggested fixes pass), though a part
+before it that gives back still decides where the run starts. Polynomial slowness (three or more
 overlapping runs in a row) is left to the bound on the Origin's length.
 """
 
