@@ -115,6 +115,9 @@ AMBIGUOUS_INSIDE_A_TURN = [
     r"\[(?:[0-9a-f]{1,4}|:)+\]:8080",
     r"(?:[a-z0-9]+-?)*[a-z0-9]",
     r"https://(?:(?:[a-z]+)x++\.)*example\.com",  # where the possessive run starts is free
+    r"(?:(?>a*(:)?)*)+",  # an atomic part that may be empty, looped twice
+    r"(a|a){0,64}",  # bounded, but 2**64 tries
+    r"https://(?:(?:xn--)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}",  # 'xn--a' two ways
 ]
 
 LINEAR_ORIGIN_PATTERNS = [
@@ -127,6 +130,7 @@ LINEAR_ORIGIN_PATTERNS = [
     r"http://\[::1\]:\d+",
     r"https://(?:[a-z0-9]++-)*[a-z0-9]++\.example\.com",  # possessive runs, as the fix says
     r"https://(?>[a-z0-9-]+\.)*example\.com",
+    r"http://(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)(?::\d+)?",
 ]
 
 

@@ -17,7 +17,8 @@ positions and a pair of different ones, or a loop of equal pairs uses a doubled 
 Characters are judged over those a parsed Origin can hold (lower-case ASCII letters, digits
 and ``_-.:/[]+``): a regex only ever sees an Origin that parsed. A possessive repetition
 (``a++``) or an atomic group (``(?>...)``) never gives back what it matched, so it counts as
-one run that repeating adds no way to read (the error's suggested fixes pass), though a part
+one step; a committed repetition of one character class is a maximal run, which whatever
+follows cannot continue (so the error's suggested fixes, ``(a++)+``, pass), though a part
 before it that gives back still decides where the run starts. Polynomial slowness (three or more
 overlapping runs in a row) is left to the bound on the Origin's length.
 """
@@ -47,7 +48,7 @@ _SINGLE_CHARACTER = {sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN}
 _REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT}
 _MOST_POSITIONS = 3000  # beyond this, ask for the expression in parts
 _MOST_PAIRS = 300_000
-_MOST_COPIES = 64  # a{5,9} is unrolled; longer counts loop
+_FEW_COPIES = 4  # (...){1,4} is unrolled (a few tries at most); larger counts are loops
 _TOO_COMPLEX = "it is too large to check; split it into several corskit.Regex entries"
 _AMBIGUOUS = "some text can be read two ways inside a repetition"
 
@@ -69,7 +70,7 @@ def backtracking_risk(pattern: str) -> str | None:
     try:
         automaton = _Glushkov(tree.state, bool(tree.state.flags & re.IGNORECASE))
         automaton.sequence(list(tree), automaton.ignore_case)
-        return automaton.inner_risk or _exponentially_ambiguous(automaton)
+        return _exponentially_ambiguous(automaton)
     except Exception:  # too large, too deep, or a tree this reading does not know: say so
         return _TOO_COMPLEX
 
@@ -82,8 +83,7 @@ class _Glushkov:
         self.ignore_case = ignore_case
         self.reads: list[frozenset[int]] = []
         self.edges: dict[tuple[int, int], int] = {}
-        self.inner_risk: str | None = None  # found inside a possessive or atomic part
-        self.runs: set[int] = set()  # positions standing for a committed run
+        self.runs: set[int] = set()  # positions standing for a maximal committed run
 
     def position(self, characters: frozenset[int]) -> Part:
         if len(self.reads) >= _MOST_POSITIONS:
@@ -149,10 +149,10 @@ class _Glushkov:
     def repeat(self, argument: Any, ignore_case: bool) -> Part:
         low, high, body = argument
         body = list(body)
-        low_width, high_width = sre_parse.SubPattern(self.state, body).getwidth()
         part: Part = (1, {}, {})
-        if high == sre.MAXREPEAT or (high > _MOST_COPIES) or (high > 1 and low_width != high_width):
-            # A loop: at most two mandatory copies matter for ambiguity, then the loop itself.
+        if high > _FEW_COPIES:
+            # A loop, also when bounded: two ways a turn, 64 turns, is 2**64 tries. At most
+            # two mandatory copies matter for ambiguity, then the loop itself.
             for _ in range(min(low, 2)):
                 part = self.then(part, self.sequence(body, ignore_case))
             empty, first, last = self.sequence(body, ignore_case)
@@ -172,24 +172,38 @@ class _Glushkov:
         return min(2, 1 + empty), first, last
 
     def committed(self, item: Item, ignore_case: bool) -> Part:
-        """A possessive repetition or atomic group: one step that never gives anything back."""
-        inner = _Glushkov(self.state, ignore_case)
-        empty, _, _ = inner.item(_released(item), ignore_case)
-        # It gives nothing back once matched, but tries every way while matching.
-        self.inner_risk = self.inner_risk or inner.inner_risk or _exponentially_ambiguous(inner)
-        characters = frozenset().union(*inner.reads) if inner.reads else frozenset()
-        if not characters:
-            return 1, {}, {}
-        _, first, last = self.position(characters)
+        """A possessive repetition or atomic group, which never gives back what it matched."""
+        if not _is_maximal_run(item):
+            # Read as if it could give back: that only over-counts the ways, never misses one.
+            return self.item(_released(item), ignore_case)
+        # 'x++', '(?>[a-z]+)': it reads every character it can, so whatever follows starts
+        # with one it cannot read ('(a++)+' is linear). A part before it that gives back still
+        # decides where it starts ('[a-z]+x++' reads 'axx' two ways).
+        low, _, body = _repeat_of(item)
+        (single,) = body
+        _, first, last = self.position(_reads(single[0], single[1], ignore_case))
         (index,) = first
-        _, widest = sre_parse.SubPattern(self.state, [_released(item)]).getwidth()
-        if widest > 1:
-            # A run: a part before it that gives back decides where the run starts, so the
-            # run can overlap its neighbours ('[a-z]+x++' reads 'axx' two ways); repeating the
-            # run itself adds no way ('(a++)+' is linear).
-            self.edges[index, index] = 1
-            self.runs.add(index)
-        return min(1, empty), first, last
+        self.runs.add(index)
+        return (1 if low == 0 else 0), first, last
+
+
+def _is_maximal_run(item: Item) -> bool:
+    """A committed greedy repetition of one character class: it stops only where it must."""
+    repeat = _repeat_of(item)
+    if repeat is None:
+        return False
+    _, high, body = repeat
+    return high > 1 and len(body) == 1 and body[0][0] in _SINGLE_CHARACTER
+
+
+def _repeat_of(item: Item) -> Any:
+    """The (low, high, body) of ``x++`` or ``(?>x+)``, else None."""
+    op, argument = item
+    if op is sre.POSSESSIVE_REPEAT:
+        return argument
+    if op is sre.ATOMIC_GROUP and len(argument) == 1 and argument[0][0] is sre.MAX_REPEAT:
+        return argument[0][1]
+    return None
 
 
 def _released(item: Item) -> Item:
@@ -245,17 +259,21 @@ def _scaled(ways: Ways, factor: int) -> Ways:
 
 def _exponentially_ambiguous(automaton: _Glushkov) -> str | None:
     """Weber-Seidl on the pairs of positions that can read the same character."""
-    reads = automaton.reads
-    successors: dict[int, list[int]] = {p: [] for p in range(len(reads))}
+    reads, runs = automaton.reads, automaton.runs
+    steps: dict[int, list[tuple[int, frozenset[int]]]] = {p: [] for p in range(len(reads))}
+    for p in runs:
+        steps[p].append((p, reads[p]))  # a run goes on reading
     for (p, q), _ in automaton.edges.items():
-        if reads[q]:
-            successors[p].append(q)
+        # What follows a run starts with a character the run cannot read.
+        characters = reads[q] - reads[p] if p in runs else reads[q]
+        if characters:
+            steps[p].append((q, characters))
 
     def neighbours(pair: tuple[int, int]) -> Iterator[tuple[int, int]]:
         p, q = pair
-        for p2 in successors[p]:
-            for q2 in successors[q]:
-                if not reads[p2].isdisjoint(reads[q2]):
+        for p2, read_p in steps[p]:
+            for q2, read_q in steps[q]:
+                if not read_p.isdisjoint(read_q):
                     yield p2, q2
 
     components = _strong_components([(p, p) for p in range(len(reads)) if reads[p]], neighbours)
@@ -267,9 +285,8 @@ def _exponentially_ambiguous(automaton: _Glushkov) -> str | None:
             return _AMBIGUOUS
         inside = set(members)
         for p, _ in diagonal:
-            for p2 in successors[p]:
-                doubled = automaton.edges[p, p2] >= 2 and (p2, p2) in inside
-                if doubled and not (p == p2 and p in automaton.runs):
+            for p2, _ in steps[p]:
+                if automaton.edges.get((p, p2), 0) >= 2 and (p2, p2) in inside:
                     return _AMBIGUOUS
     return None
 
