@@ -118,6 +118,11 @@ AMBIGUOUS_INSIDE_A_TURN = [
     r"(?:(?>a*(:)?)*)+",  # an atomic part that may be empty, looped twice
     r"(a|a){0,64}",  # bounded, but 2**64 tries
     r"https://(?:(?:xn--)?[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}",  # 'xn--a' two ways
+    r"(?=(?:a|a)*c).*",  # a look-ahead reads nothing, but is tried in full
+    r"https://(?=(?:[a-z0-9]+-?)*\.)[a-z0-9.-]+",
+    r"(?:a{1,2}+|a)+",  # a bounded possessive run can stop before the next 'a'
+    r"https://(?:[a-z0-9]{1,2}+|[a-z0-9])+\.example\.com",
+    "(?i)https://(?:k\\.|\u212a\\.)+example\\.com",  # the Kelvin sign folds to 'k'
 ]
 
 LINEAR_ORIGIN_PATTERNS = [
@@ -156,3 +161,13 @@ def test_unparsable_or_absurdly_nested_expressions_are_left_to_the_compiler() ->
         None,
         "it is too large to check; split it into several corskit.Regex entries",
     )
+
+
+def test_the_check_bounds_its_own_work() -> None:
+    # A pattern built to make the check itself slow is refused with a way out, not analysed
+    # for minutes; ordinary large alternations are still analysed.
+    from corskit._backtracking import backtracking_risk
+
+    assert "split it" in str(backtracking_risk(".*" * 2900))
+    tenants = "|".join(f"tenant{i}" for i in range(300))
+    assert backtracking_risk(f"https://(?:{tenants})\\.example\\.com") is None

@@ -44,10 +44,13 @@ _CATEGORIES: dict[Any, frozenset[int]] = {
     sre.CATEGORY_WORD: _WORD,
     sre.CATEGORY_NOT_WORD: _ALPHABET - _WORD,
 }
+# Characters beyond ASCII that re's IGNORECASE matches with an ASCII letter.
+_FOLDS_TO_ASCII = {0x130: ord("i"), 0x131: ord("i"), 0x17F: ord("s"), 0x212A: ord("k")}
 _SINGLE_CHARACTER = {sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN}
 _REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT}
-_MOST_POSITIONS = 3000  # beyond this, ask for the expression in parts
+_MOST_POSITIONS = 10_000  # beyond this, ask for the expression in parts
 _MOST_PAIRS = 300_000
+_MOST_STEPS = 3_000_000  # pairs looked at: a bound on the check's own time (~1 s)
 _FEW_COPIES = 4  # (...){1,4} is unrolled (a few tries at most); larger counts are loops
 _TOO_COMPLEX = "it is too large to check; split it into several corskit.Regex entries"
 _AMBIGUOUS = "some text can be read two ways inside a repetition"
@@ -70,7 +73,7 @@ def backtracking_risk(pattern: str) -> str | None:
     try:
         automaton = _Glushkov(tree.state, bool(tree.state.flags & re.IGNORECASE))
         automaton.sequence(list(tree), automaton.ignore_case)
-        return _exponentially_ambiguous(automaton)
+        return automaton.look_risk or _exponentially_ambiguous(automaton)
     except Exception:  # too large, too deep, or a tree this reading does not know: say so
         return _TOO_COMPLEX
 
@@ -84,6 +87,8 @@ class _Glushkov:
         self.reads: list[frozenset[int]] = []
         self.edges: dict[tuple[int, int], int] = {}
         self.runs: set[int] = set()  # positions standing for a maximal committed run
+        self.look_risk: str | None = None  # found inside a look-ahead or look-behind
+        self.work = 0  # edges made: a bound on the check's own time
 
     def position(self, characters: frozenset[int]) -> Part:
         if len(self.reads) >= _MOST_POSITIONS:
@@ -92,7 +97,13 @@ class _Glushkov:
         index = len(self.reads) - 1
         return 0, {index: 1}, {index: 1}
 
+    def spend(self, work: int) -> None:
+        self.work += work + 1
+        if self.work > _MOST_STEPS:
+            raise _TooComplexError
+
     def link(self, last: Ways, first: Ways) -> None:
+        self.spend(len(last) * len(first))
         for p, m in last.items():
             for q, n in first.items():
                 self.edges[p, q] = min(2, self.edges.get((p, q), 0) + m * n)
@@ -101,6 +112,7 @@ class _Glushkov:
         """Concatenation: ``left`` followed by ``right``."""
         empty_l, first_l, last_l = left
         empty_r, first_r, last_r = right
+        self.spend(len(first_l) + len(first_r) + len(last_l) + len(last_r))
         self.link(last_l, first_r)
         first = _add(first_l, _scaled(first_r, empty_l))
         last = _add(last_r, _scaled(last_l, empty_r))
@@ -137,6 +149,11 @@ class _Glushkov:
             (index,) = first
             self.edges[index, index] = 1
             return 1, first, last
+        if op is sre.ASSERT or op is sre.ASSERT_NOT:
+            # It reads nothing here, but it is tried in full, backtracking and all.
+            inner = _Glushkov(self.state, ignore_case)
+            inner.sequence(list(argument[1]), ignore_case)
+            self.look_risk = self.look_risk or _exponentially_ambiguous(inner)
         return 1, {}, {}  # anchors and look-arounds read nothing
 
     def either(self, alternatives: list[list[Item]], ignore_case: bool) -> Part:
@@ -193,7 +210,8 @@ def _is_maximal_run(item: Item) -> bool:
     if repeat is None:
         return False
     _, high, body = repeat
-    return high > 1 and len(body) == 1 and body[0][0] in _SINGLE_CHARACTER
+    # Unbounded only: 'a{1,2}+' can stop while the next character still reads as its own.
+    return high == sre.MAXREPEAT and len(body) == 1 and body[0][0] in _SINGLE_CHARACTER
 
 
 def _repeat_of(item: Item) -> Any:
@@ -232,6 +250,7 @@ def _reads(op: Any, argument: Any, ignore_case: bool) -> frozenset[int]:
         elif kind is sre.RANGE:
             low, high = value
             members.update(c for c in range(low, min(high, 0x7F) + 1))
+            members.update(c for c in _FOLDS_TO_ASCII if low <= c <= high)
         elif kind is sre.CATEGORY:
             members |= _CATEGORIES.get(value, _ALPHABET)
         else:
@@ -241,8 +260,9 @@ def _reads(op: Any, argument: Any, ignore_case: bool) -> frozenset[int]:
 
 
 def _folded(characters: set[int], ignore_case: bool) -> frozenset[int]:
-    if ignore_case:  # an 'A' in the pattern reads the 'a' of an Origin
+    if ignore_case:  # an 'A' (or a Kelvin sign) in the pattern reads the 'a' of an Origin
         characters = characters | {c + 32 for c in characters if 65 <= c <= 90}
+        characters |= {_FOLDS_TO_ASCII[c] for c in characters if c in _FOLDS_TO_ASCII}
     return frozenset(characters) & _ALPHABET
 
 
@@ -269,8 +289,13 @@ def _exponentially_ambiguous(automaton: _Glushkov) -> str | None:
         if characters:
             steps[p].append((q, characters))
 
+    budget = [_MOST_STEPS]
+
     def neighbours(pair: tuple[int, int]) -> Iterator[tuple[int, int]]:
         p, q = pair
+        budget[0] -= len(steps[p]) * len(steps[q])
+        if budget[0] < 0:
+            raise _TooComplexError
         for p2, read_p in steps[p]:
             for q2, read_q in steps[q]:
                 if not read_p.isdisjoint(read_q):
