@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 import corskit
+from corskit._backtracking import backtracking_risk
 
 REFUSED = [
     r"https://(a+)+\.example\.com",  # the classic: a repetition of a repetition
@@ -90,8 +91,6 @@ def test_the_regexes_people_write_for_origins_are_accepted(pattern: str) -> None
     ],
 )
 def test_the_shapes_the_check_reads(pattern: str, risky: bool) -> None:
-    from corskit._backtracking import backtracking_risk
-
     assert (backtracking_risk(pattern) is not None) is risky
 
 
@@ -141,21 +140,15 @@ LINEAR_ORIGIN_PATTERNS = [
 
 @pytest.mark.parametrize("pattern", AMBIGUOUS_INSIDE_A_TURN)
 def test_a_turn_that_reads_two_ways_inside_is_refused(pattern: str) -> None:
-    from corskit._backtracking import backtracking_risk
-
     assert backtracking_risk(pattern) is not None
 
 
 @pytest.mark.parametrize("pattern", LINEAR_ORIGIN_PATTERNS)
 def test_linear_origin_patterns_pass(pattern: str) -> None:
-    from corskit._backtracking import backtracking_risk
-
     assert backtracking_risk(pattern) is None
 
 
 def test_unparsable_or_absurdly_nested_expressions_are_left_to_the_compiler() -> None:
-    from corskit._backtracking import backtracking_risk
-
     assert backtracking_risk("(") is None  # re.compile reports it, with its own message
     assert backtracking_risk("(?:" * 5000 + "a" + ")" * 5000) in (
         None,
@@ -166,8 +159,6 @@ def test_unparsable_or_absurdly_nested_expressions_are_left_to_the_compiler() ->
 def test_the_check_bounds_its_own_work() -> None:
     # A pattern built to make the check itself slow is refused with a way out, not analysed
     # for minutes; ordinary large alternations are still analysed.
-    from corskit._backtracking import backtracking_risk
-
     assert "split it" in str(backtracking_risk(".*" * 2900))
     tenants = "|".join(f"tenant{i}" for i in range(300))
     assert backtracking_risk(f"https://(?:{tenants})\\.example\\.com") is None

@@ -16,6 +16,10 @@ W = TypeVar("W", bytes, str)
 
 # Besides Access-Control-Allow-Origin, what corskit can add to an actual (non-preflight) answer.
 _ALSO_ON_ACTUAL_RESPONSES = ("access-control-allow-credentials", "access-control-expose-headers")
+_CAREFUL_NAMES = ("vary", "access-control-allow-origin", *_ALSO_ON_ACTUAL_RESPONSES)
+# Only app headers of these lengths need a closer look: comparing lengths first keeps the
+# common case free of per-header lower(). The adapters' inlined fast paths use it too.
+CAREFUL_LENGTHS = frozenset(len(name) for name in _CAREFUL_NAMES)
 
 
 class HeaderMerger(Generic[W]):
@@ -49,8 +53,7 @@ class HeaderMerger(Generic[W]):
         self._comma = encode(",")
         self._also_origin = encode(", Origin")
         self._vary_origin = (encode("vary"), encode("Origin"))  # ASGI wants lower-case names
-        names = ("access-control-allow-origin", *_ALSO_ON_ACTUAL_RESPONSES)
-        self._cors_names = frozenset(encode(name) for name in names)
+        self._cors_names = frozenset(encode(name) for name in _CAREFUL_NAMES[1:])
 
     def merge(
         self, headers: Iterable[Sequence[W]], cors: Sequence[tuple[W, W]]
@@ -59,9 +62,7 @@ class HeaderMerger(Generic[W]):
         if type(headers) is not list and type(headers) is not tuple:
             headers = list(headers)  # ASGI allows any iterable: read a one-shot one only once
         for name, _ in headers:
-            # Only 'vary' (4) and the CORS names corskit adds to actual responses (27, 29, 32)
-            # need a closer look: lengths first keep the common case free of lower().
-            if len(name) in {4, 27, 29, 32}:
+            if len(name) in CAREFUL_LENGTHS:
                 return self._merge_carefully(headers, cors)
         return [*headers, self._vary_origin, *cors]  # type: ignore[list-item]
 

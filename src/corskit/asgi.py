@@ -14,7 +14,7 @@ from types import MethodType
 from typing import Any, TypeVar
 
 from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
-from ._vary import HeaderMerger
+from ._vary import CAREFUL_LENGTHS, HeaderMerger
 from .engine import Decision, Engine, Kind
 from .events import DenialHook, is_listened, make_event, report
 from .reasons import Reason
@@ -308,7 +308,7 @@ async def _start_with_cors(state: list[Any], message: Message) -> None:
         headers = ()
     if type(headers) is list:
         for name, _ in headers:
-            if len(name) in {4, 27, 29, 32}:  # vary, and the CORS names HeaderMerger checks
+            if len(name) in CAREFUL_LENGTHS:  # vary, or a CORS name HeaderMerger checks
                 message["headers"] = _MERGE(headers, cors)
                 break
         else:

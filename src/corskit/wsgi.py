@@ -13,7 +13,7 @@ from types import MethodType, TracebackType
 from typing import Any
 
 from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
-from ._vary import HeaderMerger
+from ._vary import CAREFUL_LENGTHS, HeaderMerger
 from .engine import Decision, Engine, Kind
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook, is_listened, make_event, report
@@ -256,7 +256,7 @@ def _start_with_cors(
     """
     cors: tuple[tuple[str, str], ...] = state[1]
     for name, _ in headers:
-        if len(name) in {4, 27, 29, 32}:  # vary, and the CORS names HeaderMerger checks
+        if len(name) in CAREFUL_LENGTHS:  # vary, or a CORS name HeaderMerger checks
             merged = _MERGE(headers, cors)
             break
     else:
