@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import corskit
-from corskit._backtracking import backtracking_risk
+from corskit._core.model.backtracking import backtracking_risk
 
 REFUSED = [
     r"https://(a+)+\.example\.com",  # the classic: a repetition of a repetition

@@ -12,8 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import corskit
-from corskit.browser import BrowserRequest, exposed, judge_actual, judge_preflight, needs_preflight
-from corskit.engine import Engine
+from corskit._core.protocol.engine import Engine
+from corskit._tools.browser import (
+    BrowserRequest,
+    exposed,
+    judge_actual,
+    judge_preflight,
+    needs_preflight,
+)
 
 APP = "https://app.example.com"
 

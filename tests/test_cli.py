@@ -221,7 +221,7 @@ def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_check_request_consults_a_dynamic_source() -> None:
     import corskit
-    from corskit.browser import BrowserRequest
+    from corskit._tools.browser import BrowserRequest
     from corskit.cli import check_request
 
     config = corskit.Config.from_policy(

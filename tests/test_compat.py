@@ -29,7 +29,7 @@ from starlette.testclient import TestClient
 
 import corskit
 from corskit import compat
-from corskit.compat import CompatWarning
+from corskit.compat import CompatWarning, _common, flask_cors
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example"
@@ -122,7 +122,7 @@ def test_from_starlette_takes_starlettes_option_names_and_defaults() -> None:
     assert set(ours) == set(theirs) - {"self", "app"}
     for name, parameter in ours.items():
         assert parameter.default == theirs[name].default, name
-    assert set(compat.STARLETTE_SAFELISTED_HEADERS) == STARLETTE_SAFELISTED
+    assert set(_common.STARLETTE_SAFELISTED_HEADERS) == STARLETTE_SAFELISTED
 
 
 def test_starlette_options_map_to_policy_fields() -> None:
@@ -314,12 +314,12 @@ def test_from_flask_cors_takes_flask_cors_option_names_and_defaults() -> None:
     from flask_cors import core
 
     expected = dict(core.DEFAULT_OPTIONS)
-    ours = dict(compat._FLASK_DEFAULTS)
+    ours = dict(flask_cors._FLASK_DEFAULTS)
     assert ours.keys() == expected.keys()
     assert ours.pop("methods") == list(core.ALL_METHODS) == list(expected.pop("methods"))
     ours.pop("origins"), expected.pop("origins")
     assert ours == {k: v for k, v in expected.items() if k != "origins"}
-    assert sorted(compat._FLASK_CONFIG_KEYS) == sorted(core.CONFIG_OPTIONS)
+    assert sorted(flask_cors._FLASK_CONFIG_KEYS) == sorted(core.CONFIG_OPTIONS)
     assert set(compat.FlaskCorsOptions.__optional_keys__) == set(
         core.CorsOptionsInput.__optional_keys__
     )
@@ -330,7 +330,7 @@ def test_flask_cors_defaults_are_any_origin_any_header() -> None:
         policy = compat.from_flask_cors()
     assert isinstance(policy, corskit.Policy)
     assert (policy.origins, policy.request_headers) == (("*",), ("*",))
-    assert policy.methods == compat.FLASK_CORS_ALL_METHODS
+    assert policy.methods == _common.FLASK_CORS_ALL_METHODS
     assert policy.max_age is None
 
 
@@ -559,8 +559,8 @@ def test_flask_cors_policy_through_corskit_behaves_as_documented() -> None:
 def test_django_defaults_match_django_cors_headers() -> None:
     from corsheaders import defaults
 
-    assert defaults.default_headers == compat.DJANGO_DEFAULT_HEADERS
-    assert defaults.default_methods == compat.DJANGO_DEFAULT_METHODS
+    assert defaults.default_headers == _common.DJANGO_DEFAULT_HEADERS
+    assert defaults.default_methods == _common.DJANGO_DEFAULT_METHODS
     with no_warnings():
         policy = compat.from_django_cors_headers({"CORS_ALLOWED_ORIGINS": [APP]})
     assert isinstance(policy, corskit.Policy)
@@ -750,7 +750,7 @@ def test_django_policy_through_corskit_behaves_as_documented() -> None:
     ],
 )
 def test_path_regex_to_glob_translates_only_exact_equivalents(regex: str, glob: str | None) -> None:
-    assert compat._regex_to_glob(regex) == glob
+    assert _common._regex_to_glob(regex) == glob
 
 
 @pytest.mark.parametrize(
@@ -760,7 +760,7 @@ def test_path_regex_to_glob_translates_only_exact_equivalents(regex: str, glob: 
 def test_translated_glob_matches_exactly_what_re_match_matched(regex: str, path: str) -> None:
     import fnmatch
 
-    glob = compat._regex_to_glob(regex)
+    glob = _common._regex_to_glob(regex)
     assert glob is not None
     if glob == "/*" and path == "":
         return  # the one path no router produces

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import corskit
-from corskit._compile import CompiledConfig
+from corskit._core.protocol.compiled import CompiledConfig
 
 CONTRACT_TOML = """
 default = "app"

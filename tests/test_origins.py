@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import corskit
-from corskit.origins import OriginMatcher, parse_pattern, parse_request_origin
+from corskit._core.model.origins import OriginMatcher, parse_pattern, parse_request_origin
 
 
 def matcher(*entries: object, **options: object) -> OriginMatcher:

@@ -116,7 +116,7 @@ def test_config_default_naming_no_policy() -> None:
 
 
 def test_source_answers_are_remembered_for_their_ttl_then_asked_again() -> None:
-    from corskit.sources import SourceVerdicts
+    from corskit._core.protocol.ask import SourceVerdicts
 
     now = [100.0]
     memo = SourceVerdicts(5.0, clock=lambda: now[0])

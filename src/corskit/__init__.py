@@ -19,12 +19,12 @@ Public names are listed in ``__all__``; everything else is private.
 from __future__ import annotations
 
 from . import asgi, wsgi
+from ._core.model.origins import Regex
+from ._core.protocol.engine import Decision, Kind
 from .config import Config, Route
-from .engine import Decision, Kind
 from .errors import ConfigError, ConfigProblem
 from .events import DenialEvent
 from .marks import cors_exempt, cors_policy
-from .origins import Regex
 from .policy import Policy
 from .reasons import Reason
 

@@ -32,15 +32,16 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.abc import AbstractMatchInfo
 
-from ._compile import CompiledConfig, PolicyOrConfig, as_config
-from ._vary import HeaderMerger
+from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.protocol.ask import ask_async
+from ._core.protocol.compiled import CompiledConfig
+from ._core.protocol.engine import Decision, Engine, Kind
+from ._core.protocol.vary import HeaderMerger
 from .config import Config
-from .engine import Decision, Engine, Kind
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook, make_event, report
 from .marks import Choice, check_marks, cors_exempt, cors_policy, handler_mark, mark_of
 from .reasons import Reason
-from .sources import ask_async
 
 __all__ = ["CORS", "cors_exempt", "cors_policy", "setup"]
 

@@ -13,12 +13,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from types import MethodType
 from typing import Any, TypeVar
 
-from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
-from ._vary import CAREFUL_LENGTHS, HeaderMerger
-from .engine import Decision, Engine, Kind
+from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.protocol.ask import ask_async
+from ._core.protocol.compiled import CompiledConfig, PolicyResolver
+from ._core.protocol.engine import Decision, Engine, Kind
+from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
 from .events import DenialHook, is_listened, make_event, report
 from .reasons import Reason
-from .sources import ask_async
 
 __all__ = ["CORSMiddleware", "route_path"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ._core.model.origins import Regex
 from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
-from .origins import Regex
 from .policy import Policy
 
 __all__ = ["Config", "Route"]

@@ -24,7 +24,7 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RoutingException
 
-from ._compile import PolicyOrConfig, as_config
+from ._core.model.coercion import PolicyOrConfig, as_config
 from .config import Config
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook

@@ -12,15 +12,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from . import _http
-from .breadth import public_suffix_below, regex_breadth
-from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
-from .origins import (
+from ._core.model import http as _http
+from ._core.model.breadth import public_suffix_below, regex_breadth
+from ._core.model.origins import (
     OriginMatcher,
     ParsedPattern,
     Regex,
     parse_pattern,
 )
+from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
 
 __all__ = ["DEFAULT_METHODS", "OriginSource", "Policy"]
 

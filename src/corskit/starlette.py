@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 from starlette.routing import BaseRoute, Host, Match, Mount, Router
 
 from . import asgi
-from ._compile import PolicyOrConfig
+from ._core.model.coercion import PolicyOrConfig
 from .config import Config
 from .events import DenialHook
 from .marks import Choice, check_marks, cors_exempt, cors_policy, handler_mark, mark_of

@@ -12,13 +12,14 @@ from http import HTTPStatus
 from types import MethodType, TracebackType
 from typing import Any
 
-from ._compile import CompiledConfig, PolicyOrConfig, PolicyResolver, as_config
-from ._vary import CAREFUL_LENGTHS, HeaderMerger
-from .engine import Decision, Engine, Kind
+from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.protocol.ask import ask_sync
+from ._core.protocol.compiled import CompiledConfig, PolicyResolver
+from ._core.protocol.engine import Decision, Engine, Kind
+from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook, is_listened, make_event, report
 from .reasons import Reason
-from .sources import ask_sync
 
 __all__ = ["CORSMiddleware"]
 

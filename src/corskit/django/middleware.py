@@ -23,12 +23,12 @@ from django.http import HttpResponse  # type: ignore[import-untyped]  # idem
 from django.urls import Resolver404, get_resolver  # type: ignore[import-untyped]  # idem
 from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped]  # idem
 
-from .._compile import CompiledConfig
-from ..engine import Decision, Engine, Kind
+from .._core.protocol.ask import ask_async, ask_sync
+from .._core.protocol.compiled import CompiledConfig
+from .._core.protocol.engine import Decision, Engine, Kind
 from ..errors import ConfigError
 from ..events import DenialHook, make_event, report
 from ..reasons import Reason
-from ..sources import ask_async, ask_sync
 from . import conf
 from .decorators import policy_of
 

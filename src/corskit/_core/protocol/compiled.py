@@ -1,62 +1,19 @@
-"""Turn what a user passes to a middleware into a router of compiled engines."""
+"""A config's policies compiled into engines for one string type, behind the path router."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import fields
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from .config import Config, coerce_config
+from ...config import Config
+from ...errors import ConfigError
 from .engine import Engine
-from .errors import ConfigError, ConfigProblem, nearest_hint
-from .policy import Policy
 from .routing import Router
 
 W = TypeVar("W", bytes, str)
 
 logger = logging.getLogger("corskit")
-
-PolicyOrConfig = Policy | Config | Mapping[str, Any]
-_POLICY_OPTIONS = frozenset(f.name for f in fields(Policy) if f.init)
-
-
-def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Config:
-    """Accept a Policy, a Config, a config dict, or Policy keyword arguments."""
-    if policy is None:
-        if not options:
-            raise ConfigError(
-                ConfigProblem(
-                    "policy",
-                    None,
-                    "is missing",
-                    "pass a corskit.Policy, a corskit.Config or a dict",
-                )
-            )
-        unknown = sorted(set(options) - _POLICY_OPTIONS)
-        if unknown:
-            raise ConfigError(
-                [
-                    ConfigProblem(
-                        name,
-                        options[name],
-                        "is not a Policy setting",
-                        nearest_hint(name, sorted(_POLICY_OPTIONS)),
-                    )
-                    for name in unknown
-                ]
-            )
-        return Config.from_policy(Policy(**options))
-    if options:
-        raise ConfigError(
-            ConfigProblem(
-                "policy",
-                sorted(options),
-                "are given next to a policy",
-                "pass either a policy/config or Policy keyword arguments",
-            )
-        )
-    return coerce_config(policy, "policy", "pass corskit.Policy(...) or corskit.Config.load(...)")
 
 
 class CompiledConfig(Generic[W]):

@@ -14,9 +14,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from .origins import parse_request_origin
-from .policy import OriginSource
-from .reasons import Reason
+from ...policy import OriginSource
+from ...reasons import Reason
+from ..model.origins import parse_request_origin
 
 __all__ = ["SourceVerdicts", "ask_async", "ask_sync"]
 

@@ -1,0 +1,74 @@
+"""A Policy or Config written back as the dict ``Config.from_dict`` reads (TOML-ready)."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from ...config import Config, Route
+from ...errors import ConfigError, ConfigProblem
+from ...policy import Policy
+from .origins import Regex
+
+__all__ = ["to_dict"]
+
+
+_POLICY_DEFAULTS = {
+    f.name: f.default for f in fields(Policy) if f.init and f.name != "origin_source"
+}
+
+
+def to_dict(policy_or_config: Policy | Config) -> dict[str, Any]:
+    """The ``Config.from_dict`` shape of a policy or config: paste it into a TOML file or
+    Django's ``CORSKIT`` setting. Only settings that differ from corskit's defaults appear.
+
+    ``Config.from_dict(to_dict(x))`` rebuilds an equal configuration. A policy with an
+    ``origin_source`` (Python code) cannot be written down and raises ConfigError.
+    """
+    config = (
+        Config.from_policy(policy_or_config)
+        if isinstance(policy_or_config, Policy)
+        else policy_or_config
+    )
+    document: dict[str, Any] = {}
+    if config.default is not None:
+        document["default"] = config.default
+    document["policies"] = {
+        name: _policy_dict(name, policy) for name, policy in config.policies.items()
+    }
+    if config.routes:
+        document["routes"] = [_route_dict(route) for route in config.routes]
+    return document
+
+
+def _policy_dict(name: str, policy: Policy) -> dict[str, Any]:
+    if policy.origin_source is not None:
+        raise ConfigError(
+            ConfigProblem(
+                f"policies.{name}.origin_source",
+                policy.origin_source,
+                "is Python code and cannot be written to a file",
+                "keep this policy in Python, or give its origins as a list or a store URL",
+            )
+        )
+    body: dict[str, Any] = {}
+    for key, default in _POLICY_DEFAULTS.items():
+        value = getattr(policy, key)
+        if key == "origins":
+            body[key] = [
+                {"regex": entry.pattern} if isinstance(entry, Regex) else entry for entry in value
+            ]
+            continue
+        if isinstance(value, tuple):
+            if isinstance(default, tuple) and value == default:
+                continue
+            body[key] = list(value)
+        elif value != default:
+            body[key] = value
+    return body
+
+
+def _route_dict(route: Route) -> dict[str, Any]:
+    if route.exclude:
+        return {"path": route.path, "exclude": True}
+    return {"path": route.path, "policy": route.policy}
