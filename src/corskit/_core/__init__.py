@@ -7,4 +7,6 @@
 
 Imports point one way: model <- protocol <- entry points (``corskit.asgi`` and the others).
 Nothing in ``_core`` imports an entry point; ``tests/test_layers.py`` enforces it.
+
+"Design rule N" in comments anywhere in corskit refers to the numbered list in docs/design.md.
 """
