@@ -28,7 +28,7 @@ from .marks import cors_exempt, cors_policy
 from .policy import Policy
 from .reasons import Reason
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Config",

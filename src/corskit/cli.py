@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from ._tools.check import check_request, run_check
 from ._tools.lint import lint_warnings, run_lint
@@ -36,6 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="corskit", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"corskit {_installed_version()}")
     commands = parser.add_subparsers(dest="command")
     check = commands.add_parser("check", help="would a browser allow this request? (offline)")
     check.add_argument("--config", required=True, help="the TOML configuration")
@@ -54,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("file", help="the TOML configuration")
     lint.add_argument("--strict", action="store_true", help="warnings fail too")
     return parser
+
+
+def _installed_version() -> str:
+    """The distribution's own version (what pip installed), else the package's."""
+    try:
+        return metadata.version("corskit")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        from . import __version__
+
+        return __version__
 
 
 if __name__ == "__main__":  # pragma: no cover
