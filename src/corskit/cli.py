@@ -25,6 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "demo":
+        from ._tools.demo import run_demo
+
+        return run_demo(args)
     try:
         config = Config.load(args.config if args.command == "check" else args.file)
     except ConfigError as error:
@@ -52,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
         "--credentials", action="store_true", help="fetch(..., {credentials: 'include'})"
     )
     check.add_argument("path", help="the request path, e.g. /api/items")
+    demo = commands.add_parser("demo", help="an API and a page on another origin, on 127.0.0.1")
+    from ._tools.demo import add_arguments as add_demo_arguments
+
+    add_demo_arguments(demo)
     lint = commands.add_parser("lint", help="report risky or pointless settings")
     lint.add_argument("file", help="the TOML configuration")
     lint.add_argument("--strict", action="store_true", help="warnings fail too")

@@ -1,0 +1,196 @@
+"""``corskit demo`` end to end over real sockets: the README's main job.
+
+The demo runs as a user runs it (the console script, in its own process, on ephemeral ports of
+127.0.0.1, with a throwaway SQLite store); the tests speak HTTP to it as a browser would and
+change the client's origins through the admin API while it serves. The browser suite drives
+the same demo in a real Chromium.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+START_TIMEOUT = 20.0
+PROPAGATION_LIMIT = 1.0
+
+
+@dataclass
+class Demo:
+    page: str
+    api: str
+    process: subprocess.Popen[str]
+
+    def request(
+        self, method: str, url: str, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> tuple[int, dict[str, str], bytes]:
+        parts = urlsplit(url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+        try:
+            connection.request(
+                method,
+                parts.path + (f"?{parts.query}" if parts.query else ""),
+                body=body,
+                headers=headers or {},
+            )
+            response = connection.getresponse()
+            return (
+                response.status,
+                {k.lower(): v for k, v in response.getheaders()},
+                response.read(),
+            )
+        finally:
+            connection.close()
+
+    def preflight_token(self) -> tuple[int, dict[str, str]]:
+        status, headers, _ = self.request(
+            "OPTIONS",
+            f"{self.api}/oauth/token",
+            {
+                "Origin": self.page,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        return status, headers
+
+    def admin(self, method: str, origin: str) -> int:
+        body = json.dumps({"client": "demo-spa", "origin": origin}).encode()
+        return self.request(method, f"{self.api}/admin/origins", {}, body)[0]
+
+
+def start_demo(store: Path) -> Demo:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "corskit.cli",
+            "demo",
+            "--api-port",
+            "0",
+            "--page-port",
+            "0",
+            "--store",
+            f"sqlite:///{store}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    page = api = None
+    assert process.stdout is not None
+    while time.monotonic() < deadline and (page is None or api is None):
+        line = process.stdout.readline()
+        if not line:
+            break
+        if match := re.search(r"the page \(another origin\): (http://\S+)/", line):
+            page = match.group(1)
+        if match := re.search(r"the API: +(http://[^/\s]+)", line):
+            api = match.group(1)
+    if page is None or api is None:
+        process.kill()
+        pytest.fail(f"the demo did not print its URLs: {process.communicate()[0]}")
+    return Demo(page, api, process)
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Demo]:
+    running = start_demo(tmp_path / "clients.db")
+    try:
+        yield running
+    finally:
+        running.process.terminate()
+        try:
+            running.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            running.process.kill()
+            running.process.wait(timeout=10)
+
+
+def test_demo_serves_the_page_on_another_origin_and_the_api(demo: Demo) -> None:
+    assert demo.page != demo.api
+    status, headers, body = demo.request("GET", f"{demo.page}/")
+    assert status == 200 and b"fetch" in body and demo.api.encode() in body
+    status, headers, body = demo.request(
+        "GET", f"{demo.api}/.well-known/openid-configuration", {"Origin": demo.page}
+    )
+    assert status == 200 and headers["access-control-allow-origin"] == "*"
+    assert json.loads(body)["token_endpoint"] == f"{demo.api}/oauth/token"
+
+
+def test_first_run_store_allows_the_page_and_refuses_other_origins(demo: Demo) -> None:
+    status, headers = demo.preflight_token()
+    assert status == 204 and headers["access-control-allow-origin"] == demo.page
+    status, headers, _ = demo.request(
+        "OPTIONS",
+        f"{demo.api}/oauth/token",
+        {"Origin": "http://127.0.0.1:1", "Access-Control-Request-Method": "POST"},
+    )
+    assert status == 403 and "access-control-allow-origin" not in headers
+
+
+def test_credentialed_app_call_and_a_header_the_policy_does_not_allow(demo: Demo) -> None:
+    status, headers, _ = demo.request(
+        "PUT",
+        f"{demo.api}/api/notes/1",
+        {"Origin": demo.page, "Content-Type": "application/json"},
+        b'{"text": "x"}',
+    )
+    assert status == 200
+    assert headers["access-control-allow-origin"] == demo.page
+    assert headers["access-control-allow-credentials"] == "true"
+    status, headers, _ = demo.request(
+        "OPTIONS",
+        f"{demo.api}/api/notes/1",
+        {
+            "Origin": demo.page,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-debug",
+        },
+    )
+    assert status == 403
+    denials = json.loads(demo.request("GET", f"{demo.api}/demo/denials?after=0")[2])
+    assert any(d["reason"] == "header_not_allowed" and d["path"] == "/api/notes/1" for d in denials)
+
+
+def test_admin_is_same_origin_only(demo: Demo) -> None:
+    status, headers, _ = demo.request("GET", f"{demo.api}/admin/clients", {"Origin": demo.page})
+    assert status == 200 and "access-control-allow-origin" not in headers
+
+
+def test_removing_the_origin_stops_the_calls_without_a_restart_and_adding_it_back_restores_them(
+    demo: Demo,
+) -> None:
+    assert demo.preflight_token()[0] == 204
+    assert demo.admin("DELETE", demo.page) == 200
+    removed = time.monotonic()
+    while demo.preflight_token()[0] != 403:
+        assert time.monotonic() - removed < PROPAGATION_LIMIT, "removal did not take effect"
+        time.sleep(0.02)
+    denials = json.loads(demo.request("GET", f"{demo.api}/demo/denials?after=0")[2])
+    assert any(d["reason"] == "origin_not_allowed" and d["origin"] == demo.page for d in denials)
+    assert demo.admin("POST", demo.page) == 200
+    added = time.monotonic()
+    while demo.preflight_token()[0] != 204:
+        assert time.monotonic() - added < PROPAGATION_LIMIT, "adding did not take effect"
+        time.sleep(0.02)
+
+
+def test_admin_refuses_a_bad_origin_with_the_reason(demo: Demo) -> None:
+    body = json.dumps({"client": "demo-spa", "origin": "https://app.example.com/path"}).encode()
+    status, _, answer = demo.request("POST", f"{demo.api}/admin/origins", {}, body)
+    assert status == 400 and "origin" in json.loads(answer)["error"]
