@@ -98,6 +98,7 @@ def policies(draw: st.DrawFn) -> corskit.Policy:
         request_headers=draw(st.one_of(st.just("*"), st.lists(HEADERS, unique=True))),
         credentials=credentials,
         max_age=draw(st.one_of(st.none(), st.integers(0, 86400))),
+        dangerously_allow_null_origin=True,  # ORIGINS holds 'null': judge it with credentials too
     )
 
 

@@ -202,8 +202,11 @@ def test_lint_warns_and_strict_fails(config: str, capsys: pytest.CaptureFixture[
 
 def test_lint_clean_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     file = tmp_path / "ok.toml"
-    file.write_text('[policies.a]\norigins = ["https://a.example.com"]\n')
+    file.write_text('default = "a"\n[policies.a]\norigins = ["https://a.example.com"]\n')
     assert run(capsys, "lint", "--strict", str(file)) == (0, "clean\n")
+    flat = tmp_path / "flat.toml"
+    flat.write_text('origins = ["https://a.example.com"]\ncredentials = true\n')
+    assert run(capsys, "lint", "--strict", str(flat)) == (0, "clean\n")
 
 
 def test_lint_reports_configuration_errors(
@@ -256,3 +259,49 @@ def test_lint_flags_null_loose_regex_star_headers_safelisted_exposes_and_pna(
     assert "Authorization included" in out
     assert "'content-type' is always readable" in out
     assert "Private Network Access is legacy" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['origins = []\n', 'default = "a"\n[policies.a]\nmethods = ["GET"]\n'],
+    ids=["flat", "named"],
+)
+def test_lint_warns_about_a_policy_that_allows_no_origin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    file = tmp_path / "none.toml"
+    file.write_text(text)
+    code, out = run(capsys, "lint", "--strict", str(file))
+    assert code == 1
+    assert "origins: no origin is allowed (and no origin_source)" in out
+    assert "responses only get Vary: Origin" in out
+
+
+def test_lint_warns_about_a_policy_no_route_and_no_default_reaches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "unreached.toml"
+    file.write_text(
+        'default = "public"\n'
+        '[policies.public]\norigins = ["*"]\n'
+        '[policies.app]\norigins = ["https://app.example.com"]\n'
+        '[policies.api]\norigins = ["https://api.example.com"]\n'
+        '[[routes]]\npath = "/api/*"\npolicy = "api"\n'
+    )
+    code, out = run(capsys, "lint", "--strict", str(file))
+    assert code == 1
+    assert out.splitlines() == [
+        "warning: policy 'app' is used by no route and is not the default: only views "
+        "marked @cors_policy('app') get CORS"
+    ]
+
+
+def test_lint_warns_about_a_config_without_any_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "empty.toml"
+    file.write_text("")
+    assert run(capsys, "lint", str(file)) == (
+        0,
+        "warning: the config has no policy: no request gets CORS\n",
+    )

@@ -6,9 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import corskit
+from corskit._core.model.hints import ALIASES, CONSTRUCTORS, setting_hint
 from corskit._core.protocol.compiled import CompiledConfig
+from corskit.policy import DEFAULTS
 
 CONTRACT_TOML = """
 default = "app"
@@ -337,3 +341,250 @@ def test_a_value_tomllib_cannot_read_is_a_config_error(tmp_path: Path) -> None:
     assert raised.value.errors[0].field == "file"
     with pytest.raises(corskit.ConfigError):
         corskit.Config.load("bad\x00name.toml")
+
+
+# -- a config may be one flat policy (issue 13) ------------------------------------------------
+
+
+def test_a_flat_dict_is_one_policy_and_the_default_for_every_path() -> None:
+    config = corskit.Config.from_dict(
+        {"origins": ["https://app.example.com"], "credentials": True}
+    )
+    assert config.default == "default"
+    assert config.policies["default"] == corskit.Policy(
+        origins=["https://app.example.com"], credentials=True
+    )
+    assert policy_name(config, "/any/path") == "default"
+
+
+def test_a_flat_toml_file_is_one_policy(tmp_path: Path) -> None:
+    file = tmp_path / "cors.toml"
+    file.write_text(
+        'origins = ["https://app.example.com"]\ncredentials = true\n'
+        '[[routes]]\npath = "/admin/*"\nexclude = true\n'
+    )
+    config = corskit.Config.load(file)
+    assert config.policies["default"].credentials is True
+    assert policy_name(config, "/api") == "default"
+    assert policy_name(config, "/admin/users") is None  # routes may still exclude paths
+
+
+def test_a_flat_policy_through_the_middlewares_answers_a_json_post(serve: Any) -> None:
+    served = serve({"origins": ["https://app.example.com"], "credentials": True})
+    answer = served.preflight("https://app.example.com", "POST", "content-type")
+    assert answer.status == 204
+    assert answer.get("access-control-allow-credentials") == "true"
+
+
+def test_a_flat_policy_mixed_with_named_policies_is_refused() -> None:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Config.from_dict(
+            {
+                "origins": ["https://app.example.com"],
+                "default": "app",
+                "policies": {"app": {"origins": ["*"]}},
+            }
+        )
+    assert {p.field for p in raised.value.errors} == {"default", "policies"}
+    assert all("[policies.<name>]" in p.fix for p in raised.value.errors)
+
+
+def test_a_flat_policy_reports_its_problems_without_a_policies_prefix() -> None:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Config.from_dict(
+            {
+                "origins": ["https://app.example.com/"],
+                "allow_credentials": True,
+                "routes": [{"path": "/x", "policy": "nope"}],
+            }
+        )
+    fixes = {p.field: p.fix for p in raised.value.errors}
+    assert set(fixes) == {"origins[0]", "allow_credentials", "routes[0].policy"}
+    assert fixes["allow_credentials"].startswith("did you mean 'credentials'?")
+
+
+def test_an_empty_config_is_valid_and_gets_no_cors() -> None:
+    config = corskit.Config.from_dict({})
+    assert config.policies == {} and config.default is None
+
+
+# -- a policy nothing reaches is not silent (issue 13) -----------------------------------------
+
+UNREACHED = (
+    "policy 'app' is used by no route and is not the default: only views marked "
+    "@cors_policy('app') get CORS"
+)
+
+
+def _unreached(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "corskit" and r.levelname == "WARNING" and "used by no route" in r.getMessage()
+    ]
+
+
+def test_building_a_config_warns_once_about_a_policy_nothing_reaches(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("WARNING", "corskit")
+    corskit.Config.from_dict({"policies": {"app": {"origins": ["https://a.example.com"]}}})
+    assert _unreached(caplog) == [f"corskit: {UNREACHED}"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"policies": {"app": {"origins": ["*"]}}, "default": "app"},
+        {
+            "policies": {"app": {"origins": ["*"]}},
+            "routes": [{"path": "/api/*", "policy": "app"}],
+        },
+        {"origins": ["*"]},
+        {},
+    ],
+    ids=["default", "route", "flat", "empty"],
+)
+def test_reached_policies_are_not_warned_about(
+    caplog: pytest.LogCaptureFixture, document: dict[str, Any]
+) -> None:
+    caplog.set_level("WARNING", "corskit")
+    corskit.Config.from_dict(document)
+    assert _unreached(caplog) == []
+
+
+@pytest.mark.parametrize("kind", ["asgi", "wsgi"])
+def test_a_middleware_start_up_warns_once_about_a_policy_nothing_reaches(
+    caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    from drive import Recorder
+
+    caplog.set_level("WARNING", "corskit")
+    document = {
+        "policies": {"app": {"origins": ["*"]}, "public": {"origins": ["*"]}},
+        "default": "public",
+    }
+    if kind == "asgi":
+        corskit.asgi.CORSMiddleware(Recorder().asgi, document)
+    else:
+        corskit.wsgi.CORSMiddleware(Recorder().wsgi, document)
+    assert _unreached(caplog) == [f"corskit: {UNREACHED}"]
+
+
+# -- unknown keys get hints in the user's own vocabulary (issue 13) ----------------------------
+
+POLICY_SETTINGS = tuple(DEFAULTS)
+FILE_POLICY_KEYS = tuple(name for name in DEFAULTS if name != "origin_source")
+TOP_KEYS = ("default", "policies", "routes", *FILE_POLICY_KEYS)
+
+
+def _spellings(folded: str) -> list[str]:
+    """How users write the name: django-cors-headers' and flask-cors' keys in capitals."""
+    return [folded.upper()] if folded.startswith("cors_") else [folded]
+
+
+def _policy_fix(name: str) -> str:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Policy(**{name: ["x"]})  # type: ignore[misc]
+    (problem,) = [p for p in raised.value.errors if p.field == name]
+    assert problem.reason == "is not a Policy setting"
+    return problem.fix
+
+
+def _file_fix(document: dict[str, Any], field: str) -> str:
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.Config.from_dict(document)
+    (problem,) = [p for p in raised.value.errors if p.field == field]
+    return problem.fix
+
+
+@pytest.mark.parametrize("folded", sorted(ALIASES))
+def test_every_alias_gets_its_corskit_name_and_the_constructor_that_translates_it(
+    folded: str,
+) -> None:
+    alias = ALIASES[folded]
+    for name in _spellings(folded):
+        fixes = {
+            "Policy": _policy_fix(name),
+            "file policy": _file_fix({"policies": {"app": {name: 1}}}, f"policies.app.{name}"),
+            "top level": _file_fix({name: 1, "policies": {}}, name),
+        }
+        for where, fix in fixes.items():
+            valid = TOP_KEYS if where == "top level" else POLICY_SETTINGS
+            if alias.setting in valid:
+                assert fix.startswith(f"did you mean {alias.setting!r}?"), (where, fix)
+            else:
+                assert "did you mean" not in fix, (where, fix)
+                assert alias.note in fix
+            for peer in alias.peers:
+                assert CONSTRUCTORS[peer] in fix, (where, fix)
+
+
+@pytest.mark.parametrize(
+    ("name", "meant"),
+    [
+        ("allow_headers", "request_headers"),
+        ("allow_origins", "origins"),
+        ("allow_origin_regex", "origins"),
+        ("origin_regex", "origins"),
+        ("allow_credentials", "credentials"),
+        ("CORS_ALLOWED_ORIGINS", "origins"),
+        ("allow_methods", "methods"),
+        ("supports_credentials", "credentials"),
+        ("CORS_PREFLIGHT_MAX_AGE", "max_age"),
+        ("CORS_EXPOSE_HEADERS", "expose_headers"),
+        ("Request-Headers", "request_headers"),
+        ("requestheaders", "request_headers"),
+        ("max_agee", "max_age"),
+        ("credentails", "credentials"),
+    ],
+)
+def test_the_issue_examples_get_the_right_hint(name: str, meant: str) -> None:
+    fix = _policy_fix(name)
+    assert fix.startswith(f"did you mean {meant!r}?")
+    if "regex" in name:
+        assert "corskit.Regex(" in fix
+    if name in ("allow_headers", "allow_origins", "allow_credentials", "allow_methods"):
+        assert "corskit.compat.from_starlette(" in fix
+    if name.startswith("CORS_"):
+        assert "corskit.compat.from_" in fix
+
+
+def test_hints_that_were_wrong_are_gone() -> None:
+    assert "expose_headers" not in _policy_fix("allow_headers")
+    assert "origin_source" not in _policy_fix("origin_regex")
+
+
+def test_middleware_keyword_arguments_get_the_same_hints() -> None:
+    from drive import Recorder
+
+    with pytest.raises(corskit.ConfigError) as raised:
+        corskit.asgi.CORSMiddleware(Recorder().asgi, allow_origins=["https://a.example.com"])
+    assert raised.value.errors[0].fix.startswith("did you mean 'origins'?")
+
+
+@given(st.text(st.characters(codec="ascii", categories=["L", "N", "P"]), max_size=40))
+def test_a_hint_that_suggests_a_setting_names_a_real_one(name: str) -> None:
+    import re
+
+    for choices in (POLICY_SETTINGS, TOP_KEYS, ("path", "policy", "exclude")):
+        hint = setting_hint(name, choices)
+        for suggested in re.findall(r"did you mean '([^']*)'\?", hint):
+            assert suggested in choices, (name, hint)
+
+
+@given(st.sampled_from(POLICY_SETTINGS), st.data())
+def test_a_one_letter_slip_in_a_setting_is_caught(setting: str, data: st.DataObject) -> None:
+    index = data.draw(st.integers(0, len(setting) - 1))
+    slip = data.draw(
+        st.sampled_from(
+            [
+                setting[:index] + setting[index + 1 :],  # a letter dropped
+                setting[:index] + setting[index] * 2 + setting[index + 1 :],  # doubled
+            ]
+        )
+    )
+    if slip in POLICY_SETTINGS:
+        return
+    hint = setting_hint(slip, POLICY_SETTINGS)
+    assert hint == f"did you mean {setting!r}?" or "did you mean" not in hint, (slip, hint)

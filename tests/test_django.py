@@ -367,7 +367,8 @@ def test_check_warns_about_two_cors_layers_as_w002() -> None:
 
 def test_manage_py_check_fails_on_an_invalid_setting() -> None:
     with (
-        override_settings(CORSKIT={"policies": {"app": {"origins": []}}}),
+        # (no origin at all is valid since issue 12: '*' with credentials is not)
+        override_settings(CORSKIT={"policies": {"app": {"origins": ["*"], "credentials": True}}}),
         pytest.raises(SystemCheckError, match=r"corskit\.E001"),
     ):
         call_command("check")

@@ -1,29 +1,41 @@
 """Config: named policies, ordered path routes and a default, from Python, a dict or TOML.
 
 One shape everywhere. ``Config.from_dict`` validates the whole document and reports every
-problem (unknown keys with the nearest valid one, bad values with the field's full path) in a
-single ``ConfigError``.
+problem (unknown keys with the name corskit uses for them, bad values with the field's full
+path) in a single ``ConfigError``. A document that is one policy (``origins = [...]`` at the
+top) is that policy, the default for every path.
+
+A valid config can still leave a policy unreachable (no route names it and it is not the
+default): building the Config logs that once at WARNING, because every way into corskit (the
+middlewares, the Flask and Django settings, compat, ``corskit check``) builds a Config.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._core.model.hints import setting_hint
 from ._core.model.origins import Regex
 from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
+from .policy import DEFAULTS as POLICY_DEFAULTS
 from .policy import Policy
 
-__all__ = ["Config", "Route"]
+__all__ = ["Config", "Route", "unreached_policies", "unreached_warning"]
+
+logger = logging.getLogger("corskit")
 
 _TOP_KEYS = ("default", "policies", "routes")
 _ROUTE_KEYS = ("path", "policy", "exclude")
 # Every Policy argument a file can express (origin_source is Python-only).
-_POLICY_KEYS = tuple(f.name for f in fields(Policy) if f.init and f.name != "origin_source")
+_POLICY_KEYS = tuple(name for name in POLICY_DEFAULTS if name != "origin_source")
+# The name of the one policy of a flat document (its settings at the top).
+FLAT_POLICY_NAME = "default"
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,8 @@ class Config:
         for index, route in enumerate(self.routes):
             _check_route(route, index, self.policies, problems)
         problems.raise_if_any()
+        for name in unreached_policies(self):
+            logger.warning("corskit: %s", unreached_warning(name))
 
     @classmethod
     def from_policy(cls, policy: Policy) -> Config:
@@ -102,7 +116,7 @@ class Config:
 
     @classmethod
     def load(cls, path: str | Path) -> Config:
-        """Read a TOML file in the documented shape."""
+        """Read a TOML file in the documented shape (named policies, or one policy at the top)."""
         if not isinstance(path, str | os.PathLike):
             raise ConfigError(
                 ConfigProblem(
@@ -149,7 +163,12 @@ class Config:
 
     @classmethod
     def from_dict(cls, document: Mapping[str, Any]) -> Config:
-        """Build a config from a dict shaped like the TOML file; report every problem at once."""
+        """Build a config from a dict shaped like the TOML file; report every problem at once.
+
+        A document with policy settings at the top (``{"origins": [...], "credentials":
+        True}``) is one policy, named ``"default"`` and the default for every path; it may
+        have ``routes`` (to exclude paths), not ``policies`` or ``default``.
+        """
         problems = ProblemCollector()
         if not isinstance(document, Mapping):
             raise ConfigError(
@@ -160,7 +179,9 @@ class Config:
                     "give a dict with 'policies', 'routes' and 'default'",
                 )
             )
-        _check_keys(document, _TOP_KEYS, "", problems)
+        if any(key in _POLICY_KEYS for key in document):
+            return cls._from_flat(document)
+        _check_keys(document, _TOP_KEYS, "", problems, also=_POLICY_KEYS)
         policies = _policies_from(document.get("policies", {}), problems)
         routes = _routes_from(document.get("routes", []), problems)
         default = document.get("default")
@@ -182,6 +203,42 @@ class Config:
                 _check_route(route, index, named, problems)
             problems.raise_if_any()
         return cls(policies=policies, routes=routes, default=default)
+
+    @classmethod
+    def _from_flat(cls, document: Mapping[str, Any]) -> Config:
+        """A document that is one policy: ``{"origins": [...], "credentials": true}``."""
+        problems = ProblemCollector()
+        for key in ("policies", "default"):
+            if key in document:
+                problems.add(
+                    key,
+                    document[key],
+                    "is given next to policy settings at the top of the document",
+                    "write one policy at the top (it is then the default for every path), or "
+                    "name each policy under [policies.<name>] and pick the default",
+                )
+        body = {key: value for key, value in document.items() if key not in _TOP_KEYS}
+        _check_keys(body, _POLICY_KEYS, "", problems, also=_TOP_KEYS)
+        policy = _policy_from(body, "", problems)
+        routes = _routes_from(document.get("routes", []), problems)
+        for index, route in enumerate(routes):
+            _check_route(route, index, {FLAT_POLICY_NAME: policy}, problems)
+        problems.raise_if_any()
+        assert policy is not None  # no problem was found, so the policy was built
+        return cls(policies={FLAT_POLICY_NAME: policy}, routes=routes, default=FLAT_POLICY_NAME)
+
+
+def unreached_policies(config: Config) -> list[str]:
+    """The policies no route names and the default is not: only marked views get them."""
+    used = {route.policy for route in config.routes if not route.exclude}
+    return [name for name in config.policies if name not in used and name != config.default]
+
+
+def unreached_warning(name: str) -> str:
+    return (
+        f"policy {name!r} is used by no route and is not the default: only views marked "
+        f"@cors_policy({name!r}) get CORS"
+    )
 
 
 def _check_route(
@@ -248,15 +305,20 @@ def coerce_config(value: object, field: str, fix: str) -> Config:
 
 
 def _check_keys(
-    table: Mapping[str, Any], allowed: Sequence[str], prefix: str, problems: ProblemCollector
+    table: Mapping[str, Any],
+    allowed: Sequence[str],
+    prefix: str,
+    problems: ProblemCollector,
+    also: Sequence[str] = (),
 ) -> None:
+    """Unknown keys, each with a hint among ``allowed`` and ``also`` (what else fits there)."""
     for key in table:
         if key not in allowed:
             problems.add(
                 f"{prefix}{key}",
                 table[key],
                 "is not a known setting",
-                nearest_hint(key, allowed, "setting"),
+                setting_hint(key, (*allowed, *also)),
             )
 
 
@@ -268,7 +330,6 @@ def _policies_from(raw: object, problems: ProblemCollector) -> dict[str, Policy]
         return {}
     policies: dict[str, Policy] = {}
     for name, body in raw.items():
-        prefix = f"policies.{name}."
         if isinstance(body, Policy):
             policies[name] = body
             continue
@@ -280,16 +341,25 @@ def _policies_from(raw: object, problems: ProblemCollector) -> dict[str, Policy]
                 "write the policy's settings under [policies.<name>]",
             )
             continue
+        prefix = f"policies.{name}."
         _check_keys(body, _POLICY_KEYS, prefix, problems)
-        known = {key: value for key, value in body.items() if key in _POLICY_KEYS}
-        if "origins" in known and isinstance(known["origins"], list):
-            known["origins"] = [_origin_entry(entry) for entry in known["origins"]]
-        try:
-            policies[name] = Policy(**known)
-        except ConfigError as error:
-            for problem in error.errors:
-                problems.add(prefix + problem.field, problem.value, problem.reason, problem.fix)
+        policy = _policy_from(body, prefix, problems)
+        if policy is not None:
+            policies[name] = policy
     return policies
+
+
+def _policy_from(body: Mapping[str, Any], prefix: str, problems: ProblemCollector) -> Policy | None:
+    """The Policy a table of settings describes (its unknown keys already reported)."""
+    known = {key: value for key, value in body.items() if key in _POLICY_KEYS}
+    if "origins" in known and isinstance(known["origins"], list):
+        known["origins"] = [_origin_entry(entry) for entry in known["origins"]]
+    try:
+        return Policy(**known)
+    except ConfigError as error:
+        for problem in error.errors:
+            problems.add(prefix + problem.field, problem.value, problem.reason, problem.fix)
+    return None
 
 
 def _origin_entry(entry: object) -> object:

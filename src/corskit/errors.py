@@ -81,9 +81,46 @@ class ProblemCollector:
             raise ConfigError(self.problems)
 
 
+CLOSE_ENOUGH = 0.8
+"""How alike two names must be (difflib's ratio) for a guess; below it, no guess is safer."""
+
+
+def close_match(value: str, choices: Sequence[str]) -> str | None:
+    """The one choice ``value`` is probably a misspelling of, or None.
+
+    Strict on purpose: a wrong "did you mean" sends the user the wrong way, so only names
+    alike above ``CLOSE_ENOUGH`` (or one swap of neighbouring letters, as in 'paht') count,
+    and a tie between two choices is no answer.
+    """
+    swapped = [choice for choice in choices if _one_swap_apart(value, choice)]
+    if len(swapped) == 1:
+        return swapped[0]
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, value, choice).ratio(), choice) for choice in choices),
+        reverse=True,
+    )
+    if not scored or scored[0][0] < CLOSE_ENOUGH:
+        return None
+    if len(scored) > 1 and scored[1][0] == scored[0][0]:
+        return None
+    return scored[0][1]
+
+
+def _one_swap_apart(value: str, choice: str) -> bool:
+    if len(value) != len(choice) or value == choice:
+        return False
+    differ = [i for i, (a, b) in enumerate(zip(value, choice, strict=True)) if a != b]
+    return (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and value[differ[0]] == choice[differ[1]]
+        and value[differ[1]] == choice[differ[0]]
+    )
+
+
 def nearest_hint(value: object, choices: Sequence[str], what: str = "setting") -> str:
     """'did you mean ...?' for a misspelt name, else the names there are."""
-    close = difflib.get_close_matches(str(value), choices, n=1)
-    if close:
-        return f"did you mean {close[0]!r}?"
+    close = close_match(str(value), choices)
+    if close is not None:
+        return f"did you mean {close!r}?"
     return f"use one of: {', '.join(choices)}" if choices else f"define the {what} first"

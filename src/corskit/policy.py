@@ -1,30 +1,35 @@
 """Policy: one validated, immutable answer to "who may read this resource cross-origin".
 
-All validation happens here, at construction, and every problem is collected into one
-``ConfigError``. What the engine needs at request time (matchers, header values) is derived
-once from the validated fields; nothing is re-checked per request.
+Two types: what the user writes (``PolicySettings``, keyword arguments that may hold anything
+at run time) and what corskit runs with (``Policy``, every field typed as the value it holds:
+tuples, normalized method names, the compiled origin matcher). ``Policy(...)`` validates the
+settings, collecting every problem into one ``ConfigError``, then builds the frozen form in one
+step; nothing is set after construction and nothing is re-checked per request.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, fields
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, ClassVar, Final, TypedDict, Unpack, cast
 
 from ._core.model import http as _http
 from ._core.model.breadth import public_suffix_below, regex_breadth
+from ._core.model.hints import setting_hint
 from ._core.model.origins import (
     OriginMatcher,
     ParsedPattern,
     Regex,
     parse_pattern,
 )
-from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
+from .errors import ProblemCollector
 
-__all__ = ["DEFAULT_METHODS", "OriginSource", "Policy"]
+__all__ = ["DEFAULTS", "DEFAULT_METHODS", "OriginSource", "Policy", "PolicySettings"]
 
 DEFAULT_METHODS: tuple[str, ...] = ("GET", "HEAD", "POST")
+DEFAULT_REQUEST_HEADERS: tuple[str, ...] = ("Content-Type",)  # a JSON POST needs it
 MAX_AGE_LIMIT = 86400  # Firefox's cap; anything above is refused (design rule 20)
 
 OriginSource = Callable[[str], bool | Awaitable[bool]]
@@ -33,31 +38,103 @@ OriginSource = Callable[[str], bool | Awaitable[bool]]
 OriginEntry = str | Regex
 
 
-@dataclass(frozen=True)
-class Policy:
-    """Who may read a resource cross-origin, and how.
+class PolicySettings(TypedDict, total=False):
+    """What ``Policy(...)`` accepts: the user's input, as written (see the README's table)."""
 
-    Construction validates everything and raises :class:`corskit.ConfigError` listing every
-    problem. The instance is frozen; share it freely between threads and requests.
+    origins: Sequence[OriginEntry] | str
+    methods: Sequence[str] | str
+    request_headers: Sequence[str] | str
+    expose_headers: Sequence[str] | str
+    credentials: bool
+    max_age: int | None
+    private_network: bool
+    origin_source: OriginSource | None
+    origin_source_ttl: float
+    preflight_status: int
+    preflight_deny_status: int
+    deny_status: int | None
+    dangerously_allow_insecure_origins: bool
+    dangerously_allow_public_suffix_wildcards: bool
+    dangerously_allow_broad_regex: bool
+    dangerously_allow_null_origin: bool
+
+
+DEFAULTS: Final[Mapping[str, object]] = MappingProxyType(
+    {
+        "origins": (),
+        "methods": DEFAULT_METHODS,
+        "request_headers": DEFAULT_REQUEST_HEADERS,
+        "expose_headers": (),
+        "credentials": False,
+        "max_age": None,
+        "private_network": False,
+        "origin_source": None,
+        "origin_source_ttl": 5.0,
+        "preflight_status": 204,
+        "preflight_deny_status": 403,
+        "deny_status": None,
+        "dangerously_allow_insecure_origins": False,
+        "dangerously_allow_public_suffix_wildcards": False,
+        "dangerously_allow_broad_regex": False,
+        "dangerously_allow_null_origin": False,
+    }
+)
+"""Every Policy setting and its default, in the order of ``PolicySettings``."""
+
+_FLAGS: Final = (
+    "credentials",
+    "private_network",
+    "dangerously_allow_insecure_origins",
+    "dangerously_allow_public_suffix_wildcards",
+    "dangerously_allow_broad_regex",
+    "dangerously_allow_null_origin",
+)
+
+
+@dataclass(frozen=True)
+class _PolicyFields:
+    """Policy's fields, typed as what they hold, and the initializer dataclasses write for them.
+
+    ``Policy.__new__`` fills a new instance through this initializer once, after validation,
+    so a frozen field is assigned exactly once and always with its declared type.
     """
 
-    origins: Sequence[OriginEntry] | str = ()
-    methods: Sequence[str] | str = DEFAULT_METHODS
-    request_headers: Sequence[str] | str = ()
-    expose_headers: Sequence[str] | str = ()
-    credentials: bool = False
-    max_age: int | None = None
-    private_network: bool = False
-    origin_source: OriginSource | None = None
-    origin_source_ttl: float = 5.0
-    preflight_status: int = 204
-    preflight_deny_status: int = 403
-    deny_status: int | None = None
-    dangerously_allow_insecure_origins: bool = False
-    dangerously_allow_public_suffix_wildcards: bool = False
-    dangerously_allow_broad_regex: bool = False
+    origins: tuple[OriginEntry, ...]
+    methods: tuple[str, ...]
+    request_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    credentials: bool
+    max_age: int | None
+    private_network: bool
+    origin_source: OriginSource | None
+    origin_source_ttl: float
+    preflight_status: int
+    preflight_deny_status: int
+    deny_status: int | None
+    dangerously_allow_insecure_origins: bool
+    dangerously_allow_public_suffix_wildcards: bool
+    dangerously_allow_broad_regex: bool
+    dangerously_allow_null_origin: bool
+    # Derived from the settings, read by the engine.
+    patterns: tuple[ParsedPattern, ...] = field(repr=False, compare=False)
+    matcher: OriginMatcher = field(repr=False, compare=False)
+    allowed_methods: frozenset[str] | None = field(repr=False, compare=False)
+    allowed_request_headers: frozenset[str] | None = field(repr=False, compare=False)
+    exposed_headers: tuple[str, ...] | None = field(repr=False, compare=False)
+    origin_source_is_async: bool = field(repr=False, compare=False)
 
-    # Derived at construction, read by the engine.
+
+@dataclass(frozen=True, init=False)
+class Policy(_PolicyFields):
+    """Who may read a resource cross-origin, and how.
+
+    ``Policy(origins=[...], ...)`` takes the settings of :class:`PolicySettings`, validates
+    everything and raises :class:`corskit.ConfigError` listing every problem. The instance is
+    frozen; share it freely between threads and requests. ``dataclasses.replace`` and copies
+    validate again from the settings.
+    """
+
+    # Not settings: replace() and copies derive them again instead of passing them.
     patterns: tuple[ParsedPattern, ...] = field(init=False, repr=False, compare=False)
     matcher: OriginMatcher = field(init=False, repr=False, compare=False)
     allowed_methods: frozenset[str] | None = field(init=False, repr=False, compare=False)
@@ -65,59 +142,129 @@ class Policy:
     exposed_headers: tuple[str, ...] | None = field(init=False, repr=False, compare=False)
     origin_source_is_async: bool = field(init=False, repr=False, compare=False)
 
-    def __new__(cls, *args: Any, **settings: Any) -> Policy:
-        # A misspelt setting gets the same teaching error as everywhere else (not Python's
-        # bare "unexpected keyword argument"): dataclasses' __init__ would not say what to write.
-        known = [f.name for f in fields(cls) if f.init]
-        unknown = [name for name in settings if name not in known]
-        if unknown:
-            problems = [
-                ConfigProblem(
-                    name, settings[name], "is not a Policy setting", nearest_hint(name, known)
-                )
-                for name in unknown
-            ]
-            try:  # design rule 23: every problem at once, the known settings' too
-                cls(*args, **{name: settings[name] for name in settings if name in known})
-            except ConfigError as error:
-                problems.extend(error.errors)
-            raise ConfigError(problems)
-        return super().__new__(cls)
+    def __new__(cls, **settings: Unpack[PolicySettings]) -> Policy:
+        checked = _Validation(settings)
+        policy = super().__new__(cls)
+        checked.build(policy)
+        return policy
 
-    def __post_init__(self) -> None:
-        problems = ProblemCollector()
-        set_ = object.__setattr__
-        set_(self, "origins", _as_tuple(self.origins))
-        set_(self, "methods", _as_tuple(self.methods))
-        set_(self, "request_headers", _as_tuple(self.request_headers))
-        set_(self, "expose_headers", _as_tuple(self.expose_headers))
-        self._check_scalars(problems)
-        patterns = self._validate_origins(problems)
-        methods = self._validate_methods(problems)
-        request_headers = self._validate_request_headers(problems)
-        exposed = self._validate_expose_headers(problems)
-        problems.raise_if_any()
-        set_(self, "patterns", tuple(patterns))
-        set_(self, "matcher", OriginMatcher(patterns))
-        set_(self, "allowed_methods", methods)
-        set_(self, "allowed_request_headers", request_headers)
-        set_(self, "exposed_headers", exposed)
-        set_(self, "origin_source_is_async", _is_async_callable(self.origin_source))
+    def __init__(self, **settings: Unpack[PolicySettings]) -> None:
+        """Nothing left to do: ``__new__`` validated the settings and built the instance."""
+
+    def __reduce__(self) -> tuple[Callable[[Mapping[str, Any]], Policy], tuple[dict[str, Any]]]:
+        # Pickling and copying rebuild from the settings, so the copy is validated too.
+        return _rebuild, ({name: getattr(self, name) for name in DEFAULTS},)
+
+    __signature__: ClassVar[inspect.Signature]
+    """What ``help(corskit.Policy)`` and IDEs show: every setting, keyword-only, its default."""
 
     @property
     def allows_any_origin(self) -> bool:
         return self.matcher.allow_any
 
-    # -- validation ------------------------------------------------------------------------
+    @property
+    def allows_no_origin(self) -> bool:
+        """No static origin and no origin source: every cross-origin request is denied."""
+        return not self.patterns and self.origin_source is None
+
+
+Policy.__signature__ = inspect.Signature(
+    [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=default,
+            annotation=getattr(kind, "__forward_arg__", kind),  # TypedDict keeps ForwardRefs
+        )
+        for (name, default), kind in zip(
+            DEFAULTS.items(), PolicySettings.__annotations__.values(), strict=True
+        )
+    ],
+    return_annotation="Policy",
+)
+
+
+def _rebuild(settings: Mapping[str, Any]) -> Policy:
+    return Policy(**settings)
+
+
+class _Validation:
+    """One pass over the user's settings: every problem collected, then the frozen form built.
+
+    The attributes hold the input as given (anything, at run time); the ``_validate_*``
+    methods return the typed values the Policy keeps.
+    """
+
+    def __init__(self, settings: Mapping[str, object]) -> None:
+        problems = self.problems = ProblemCollector()
+        for name in settings:
+            if name not in DEFAULTS:
+                problems.add(
+                    name,
+                    settings[name],
+                    "is not a Policy setting",
+                    setting_hint(name, tuple(DEFAULTS)),
+                )
+        given = {**DEFAULTS, **{k: v for k, v in settings.items() if k in DEFAULTS}}
+        self.origins = _as_tuple(given["origins"])
+        self.methods = _as_tuple(given["methods"])
+        self.request_headers = _as_tuple(given["request_headers"])
+        self.expose_headers = _as_tuple(given["expose_headers"])
+        self.credentials = given["credentials"]
+        self.max_age = given["max_age"]
+        self.private_network = given["private_network"]
+        self.origin_source = given["origin_source"]
+        self.origin_source_ttl = given["origin_source_ttl"]
+        self.preflight_status = given["preflight_status"]
+        self.preflight_deny_status = given["preflight_deny_status"]
+        self.deny_status = given["deny_status"]
+        self.dangerously_allow_insecure_origins = given["dangerously_allow_insecure_origins"]
+        self.dangerously_allow_public_suffix_wildcards = given[
+            "dangerously_allow_public_suffix_wildcards"
+        ]
+        self.dangerously_allow_broad_regex = given["dangerously_allow_broad_regex"]
+        self.dangerously_allow_null_origin = given["dangerously_allow_null_origin"]
+
+    def build(self, policy: Policy) -> None:
+        """Validate everything, raise every problem at once, else fill ``policy``."""
+        problems = self.problems
+        self._check_scalars(problems)
+        patterns = self._validate_origins(problems)
+        methods, allowed_methods = self._validate_methods(problems)
+        request_headers, allowed_request_headers = self._validate_request_headers(problems)
+        expose_headers, exposed = self._validate_expose_headers(problems)
+        problems.raise_if_any()
+        # Validated: each value below is of its field's type (the casts only tell mypy so).
+        _PolicyFields.__init__(
+            policy,
+            origins=tuple(_entry(origin) for origin in self.origins),
+            methods=methods,
+            request_headers=request_headers,
+            expose_headers=expose_headers,
+            credentials=self.credentials is True,
+            max_age=cast("int | None", self.max_age),
+            private_network=self.private_network is True,
+            origin_source=cast("OriginSource | None", self.origin_source),
+            origin_source_ttl=cast("float", self.origin_source_ttl),
+            preflight_status=cast("int", self.preflight_status),
+            preflight_deny_status=cast("int", self.preflight_deny_status),
+            deny_status=cast("int | None", self.deny_status),
+            dangerously_allow_insecure_origins=self.dangerously_allow_insecure_origins is True,
+            dangerously_allow_public_suffix_wildcards=(
+                self.dangerously_allow_public_suffix_wildcards is True
+            ),
+            dangerously_allow_broad_regex=self.dangerously_allow_broad_regex is True,
+            dangerously_allow_null_origin=self.dangerously_allow_null_origin is True,
+            patterns=tuple(patterns),
+            matcher=OriginMatcher(patterns),
+            allowed_methods=allowed_methods,
+            allowed_request_headers=allowed_request_headers,
+            exposed_headers=exposed,
+            origin_source_is_async=_is_async_callable(self.origin_source),
+        )
 
     def _check_scalars(self, problems: ProblemCollector) -> None:
-        for name in (
-            "credentials",
-            "private_network",
-            "dangerously_allow_insecure_origins",
-            "dangerously_allow_public_suffix_wildcards",
-            "dangerously_allow_broad_regex",
-        ):
+        for name in _FLAGS:
             value = getattr(self, name)
             if not isinstance(value, bool):
                 problems.add(name, value, "is not a boolean", "write true or false")
@@ -186,15 +333,9 @@ class Policy:
             )
 
     def _validate_origins(self, problems: ProblemCollector) -> list[ParsedPattern]:
+        # No origin at all is valid: a deny-all policy, or one whose origins come from a
+        # source or a store. It answers Vary: Origin and nothing else; lint warns.
         entries = self.origins
-        assert isinstance(entries, tuple)
-        if not entries and self.origin_source is None:
-            problems.add(
-                "origins",
-                list(entries),
-                "is empty and no origin_source is given",
-                "list the origins allowed, e.g. ['https://app.example.com']",
-            )
         patterns: list[ParsedPattern] = []
         for index, entry in enumerate(entries):
             where = f"origins[{index}]"
@@ -204,6 +345,7 @@ class Policy:
                 continue
             patterns.append(pattern)
             self._check_breadth(pattern, entry, where, problems)
+            self._check_null(pattern, entry, where, problems)
         if any(p.kind == "any" for p in patterns):
             if len(entries) > 1:
                 problems.add(
@@ -234,6 +376,26 @@ class Policy:
                     "remove origin_source, or list origins explicitly",
                 )
         return patterns
+
+    def _check_null(
+        self, pattern: ParsedPattern, entry: object, where: str, problems: ProblemCollector
+    ) -> None:
+        # Design rule 19: any page can send 'Origin: null' (a sandboxed iframe, a data: URL,
+        # a cross-origin redirect), so trusting it with credentials trusts every site.
+        if (
+            pattern.kind == "null"
+            and self.credentials is True
+            and self.dangerously_allow_null_origin is not True
+        ):
+            problems.add(
+                where,
+                entry,
+                "is the opaque origin trusted with credentials: any site can send "
+                "'Origin: null' from a sandboxed iframe or a data: URL and read your users' "
+                "credentialed responses",
+                "remove 'null', or set credentials=False, or set "
+                "dangerously_allow_null_origin=True if you must",
+            )
 
     def _check_breadth(
         self, pattern: ParsedPattern, entry: object, where: str, problems: ProblemCollector
@@ -302,9 +464,11 @@ class Policy:
                 "write https:// in the expression, or set dangerously_allow_insecure_origins=True",
             )
 
-    def _validate_methods(self, problems: ProblemCollector) -> frozenset[str] | None:
+    def _validate_methods(
+        self, problems: ProblemCollector
+    ) -> tuple[tuple[str, ...], frozenset[str] | None]:
+        """The methods as browsers normalize them, and the set allowed (None: any)."""
         methods = self.methods
-        assert isinstance(methods, tuple)
         if "*" in methods:
             if len(methods) > 1:
                 problems.add(
@@ -313,7 +477,7 @@ class Policy:
                     "mixes '*' with method names",
                     "use '*' alone for any method, or list the methods",
                 )
-            return None
+            return ("*",), None
         normalized: list[str] = []
         for index, method in enumerate(methods):
             where = f"methods[{index}]"
@@ -336,18 +500,21 @@ class Policy:
             # Fetch "normalize a method": browsers upper-case these six, so 'delete' is 'DELETE'.
             upper = method.upper()
             normalized.append(upper if upper in _http.NORMALIZED_METHODS else method)
-        object.__setattr__(self, "methods", tuple(normalized))
-        return frozenset(normalized)
+        return tuple(normalized), frozenset(normalized)
 
-    def _validate_request_headers(self, problems: ProblemCollector) -> frozenset[str] | None:
+    def _validate_request_headers(
+        self, problems: ProblemCollector
+    ) -> tuple[tuple[str, ...], frozenset[str] | None]:
+        """The names as written, and the lower-case set allowed (None: any)."""
         names = self.request_headers
-        assert isinstance(names, tuple)
+        written: list[str] = []
         allowed: set[str] = set()
         wildcard = False
         for index, name in enumerate(names):
             where = f"request_headers[{index}]"
             if name == "*":
                 wildcard = True
+                written.append(name)
                 continue
             if not isinstance(name, str) or not _http.is_token(name):
                 problems.add(
@@ -365,12 +532,15 @@ class Policy:
                     f"remove {name!r}; the browser manages it itself",
                 )
                 continue
+            written.append(name)
             allowed.add(name.lower())
-        return None if wildcard else frozenset(allowed)
+        return tuple(written), None if wildcard else frozenset(allowed)
 
-    def _validate_expose_headers(self, problems: ProblemCollector) -> tuple[str, ...] | None:
+    def _validate_expose_headers(
+        self, problems: ProblemCollector
+    ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+        """The names as written, and those worth sending (None: every header, '*')."""
         names = self.expose_headers
-        assert isinstance(names, tuple)
         if "*" in names:
             if len(names) > 1:
                 problems.add(
@@ -386,7 +556,8 @@ class Policy:
                     "is read literally by browsers when credentials are allowed",
                     "list the response headers to expose by name",
                 )
-            return None
+            return ("*",), None
+        written: list[str] = []
         exposed: list[str] = []
         for index, name in enumerate(names):
             where = f"expose_headers[{index}]"
@@ -406,10 +577,11 @@ class Policy:
                     f"remove {name!r}; browsers hide it whatever the server says",
                 )
                 continue
+            written.append(name)
             if name.lower() in _http.SAFELISTED_RESPONSE_HEADERS:
                 continue  # always readable; exposing it is a no-op (lint says so)
             exposed.append(name)
-        return tuple(exposed)
+        return tuple(written), tuple(exposed)
 
 
 def _as_tuple(value: object) -> tuple[Any, ...]:
@@ -420,6 +592,13 @@ def _as_tuple(value: object) -> tuple[Any, ...]:
     if isinstance(value, (list, tuple, set, frozenset)):
         return tuple(value)
     return (value,)
+
+
+def _entry(entry: object) -> OriginEntry:
+    """A validated origin entry as the Policy keeps it: a file's {"regex": ...} is a Regex."""
+    if isinstance(entry, dict):
+        return Regex(entry["regex"])
+    return cast("OriginEntry", entry)
 
 
 def _check_status(

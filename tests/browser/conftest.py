@@ -308,6 +308,7 @@ def build_config(page_ports: list[int]) -> corskit.Config:
     page = f"http://127.0.0.1:{port}"
     policies = {
         "basic": corskit.Policy(origins=[page]),
+        "no-headers": corskit.Policy(origins=[page], request_headers=[]),
         "elsewhere": corskit.Policy(origins=["https://app.example.com"]),
         "json": corskit.Policy(
             origins=[page],

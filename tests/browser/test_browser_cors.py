@@ -61,8 +61,14 @@ def test_json_post_preflighted_and_allowed(harness):
     assert methods_seen(harness, url) == ["OPTIONS", "POST"]
 
 
+def test_json_post_allowed_by_the_default_request_headers(harness):
+    url = harness.api("basic")  # request_headers left at its default, Content-Type
+    assert harness.allowed(url, **JSON_POST).json()["method"] == "POST"
+    assert methods_seen(harness, url) == ["OPTIONS", "POST"]
+
+
 def test_json_post_blocked_when_content_type_not_in_request_headers(harness):
-    url = harness.api("basic")
+    url = harness.api("no-headers")
     harness.blocked(url, **JSON_POST)
     # The preflight failed, so the browser never sent the POST.
     assert methods_seen(harness, url) == ["OPTIONS"]

@@ -6,7 +6,7 @@ import fnmatch
 import re
 
 from .._core.model import http as _http
-from ..config import Config
+from ..config import Config, unreached_policies, unreached_warning
 
 __all__ = ["lint_warnings", "run_lint"]
 
@@ -17,8 +17,15 @@ _UNESCAPED_DOT = re.compile(r"(?<!\\)\.(?![*+?])")
 def lint_warnings(config: Config) -> list[str]:
     """Settings that are valid but probably not what the author meant."""
     warnings: list[str] = []
+    if not config.policies:
+        warnings.append("the config has no policy: no request gets CORS")
     for name, policy in config.policies.items():
         where = f"policies.{name}"
+        if policy.allows_no_origin:
+            warnings.append(
+                f"{where}.origins: no origin is allowed (and no origin_source): every "
+                "cross-origin request is denied, responses only get Vary: Origin"
+            )
         if policy.max_age is not None and policy.max_age > CHROMIUM_MAX_AGE:
             warnings.append(
                 f"{where}.max_age: {policy.max_age} is above Chromium's cap of "
@@ -36,9 +43,10 @@ def lint_warnings(config: Config) -> list[str]:
                 )
         for pattern in policy.patterns:
             if pattern.kind == "null":
+                trusted = " and it is trusted with credentials" if policy.credentials else ""
                 warnings.append(
                     f"{where}.origins: 'null' is sent by sandboxed iframes, file: "
-                    "pages and redirects: any site can produce it"
+                    f"pages and redirects: any site can produce it{trusted}"
                 )
             if pattern.kind == "regex" and _UNESCAPED_DOT.search(pattern.text):
                 warnings.append(
@@ -59,6 +67,7 @@ def lint_warnings(config: Config) -> list[str]:
                 f"{where}.private_network: Private Network Access is legacy; "
                 "Chromium replaced it with the Local Network Access prompt"
             )
+    warnings.extend(unreached_warning(name) for name in unreached_policies(config))
     for index, route in enumerate(config.routes):
         for earlier in config.routes[:index]:
             if fnmatch.fnmatchcase(route.path, earlier.path):

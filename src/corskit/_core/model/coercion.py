@@ -4,15 +4,15 @@ coerced into one Config, with every problem reported the way configuration error
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 from typing import Any
 
 from ...config import Config, coerce_config
-from ...errors import ConfigError, ConfigProblem, nearest_hint
-from ...policy import Policy
+from ...errors import ConfigError, ConfigProblem
+from ...policy import DEFAULTS, Policy
+from .hints import setting_hint
 
 PolicyOrConfig = Policy | Config | Mapping[str, Any]
-_POLICY_OPTIONS = frozenset(f.name for f in fields(Policy) if f.init)
+_POLICY_OPTIONS = tuple(DEFAULTS)
 
 
 def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Config:
@@ -27,7 +27,7 @@ def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Conf
                     "pass a corskit.Policy, a corskit.Config or a dict",
                 )
             )
-        unknown = sorted(set(options) - _POLICY_OPTIONS)
+        unknown = sorted(name for name in options if name not in _POLICY_OPTIONS)
         if unknown:
             raise ConfigError(
                 [
@@ -35,7 +35,7 @@ def as_config(policy: PolicyOrConfig | None, options: Mapping[str, Any]) -> Conf
                         name,
                         options[name],
                         "is not a Policy setting",
-                        nearest_hint(name, sorted(_POLICY_OPTIONS)),
+                        setting_hint(name, _POLICY_OPTIONS),
                     )
                     for name in unknown
                 ]

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 from ...config import Config, Route
 from ...errors import ConfigError, ConfigProblem
-from ...policy import Policy
+from ...policy import DEFAULTS, Policy
 from .origins import Regex
 
 __all__ = ["to_dict"]
 
 
-_POLICY_DEFAULTS = {
-    f.name: f.default for f in fields(Policy) if f.init and f.name != "origin_source"
-}
+_POLICY_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name != "origin_source"}
 
 
 def to_dict(policy_or_config: Policy | Config) -> dict[str, Any]:
