@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from ._tools.check import check_request, run_check
+from ._tools.check import check_request, load_config, run_check
 from ._tools.lint import lint_warnings, run_lint
 from .config import Config
 from .errors import ConfigError
@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        config = Config.load(args.config if args.command == "check" else args.file)
+        config = load_config(args.config) if args.command == "check" else Config.load(args.file)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2 if args.command == "check" else 1
@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="corskit", description=__doc__)
     commands = parser.add_subparsers(dest="command")
     check = commands.add_parser("check", help="would a browser allow this request? (offline)")
-    check.add_argument("--config", required=True, help="the TOML configuration")
+    check.add_argument(
+        "--config", required=True, help="the TOML configuration, or module:attr of a Config/Policy"
+    )
     check.add_argument("--origin", required=True, help="the page's origin")
     check.add_argument(
         "--method", default="GET", help="the fetch() method, as the script spells it"
