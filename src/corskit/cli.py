@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ._tools.check import check_request, load_config, run_check
 from ._tools.lint import lint_warnings, run_lint
+from ._tools.probe import add_probe_parser, run_probe
 from .config import Config
 from .errors import ConfigError
 
@@ -24,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command == "probe":
+        return run_probe(args)
     try:
         config = load_config(args.config) if args.command == "check" else Config.load(args.file)
     except ConfigError as error:
@@ -52,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
         "--credentials", action="store_true", help="fetch(..., {credentials: 'include'})"
     )
     check.add_argument("path", help="the request path, e.g. /api/items")
+    add_probe_parser(commands)
     lint = commands.add_parser("lint", help="report risky or pointless settings")
     lint.add_argument("file", help="the TOML configuration")
     lint.add_argument("--strict", action="store_true", help="warnings fail too")
