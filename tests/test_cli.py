@@ -467,3 +467,50 @@ def test_check_prefers_an_existing_file_over_a_module_spec(
     )
     code, out = check(capsys, "cors:toml", "--origin", "https://a.example.com", "/x")
     assert code == 0, out
+
+
+# -- docs/debugging.md: its check sessions and python examples run as shown -------------------
+
+DEBUGGING = Path(__file__).resolve().parent.parent / "docs" / "debugging.md"
+
+
+def _fenced(kind: str) -> list[str]:
+    import re
+
+    text = DEBUGGING.read_text(encoding="utf-8")
+    return re.findall(rf"^```{kind}[ \t]*\n(.*?)^```[ \t]*$", text, re.DOTALL | re.MULTILINE)
+
+
+def _check_sessions() -> list[tuple[str, str]]:
+    sessions = []
+    for block in _fenced("console"):
+        command, _, output = block.partition("\n")
+        if command.startswith("$ corskit check ") and output.strip():
+            sessions.append((command.removeprefix("$ corskit "), output))
+    return sessions
+
+
+def test_debugging_guide_shows_check_sessions() -> None:
+    assert len(_check_sessions()) >= 4
+
+
+@pytest.mark.parametrize(("command", "output"), _check_sessions())
+def test_debugging_guide_check_session_prints_what_it_shows(
+    command: str,
+    output: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import shlex
+
+    (tmp_path / "cors.toml").write_text(_fenced("toml")[0])
+    monkeypatch.chdir(tmp_path)
+    code, out = run(capsys, *shlex.split(command))
+    assert out == output
+    assert code == (0 if "\nALLOWED" in output else 1)
+
+
+@pytest.mark.parametrize("block", _fenced("python run"), ids=lambda block: block.split("\n")[0])
+def test_debugging_guide_python_example_runs(block: str) -> None:
+    exec(compile(block, str(DEBUGGING), "exec"), {"__name__": "__docs_example__"})

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+import shlex
 import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -706,3 +709,38 @@ def test_chromium_wording_blocks_exactly_when_the_browser_model_does(
         request, status, headers
     ).allowed
     assert (actual_error(request, headers) is None) == judge_actual(request, headers).allowed
+
+
+# -- docs/debugging.md: the probe transcript is what the probe prints ---------------------------
+
+DEBUGGING = Path(__file__).resolve().parent.parent / "docs" / "debugging.md"
+DOC_BASE = "http://127.0.0.1:8000"
+
+
+def _doc_blocks(kind: str) -> list[str]:
+    text = DEBUGGING.read_text(encoding="utf-8")
+    return re.findall(rf"^```{kind}[ \t]*\n(.*?)^```[ \t]*$", text, re.DOTALL | re.MULTILINE)
+
+
+def test_debugging_guide_probe_transcript_is_what_probe_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = next(block for block in _doc_blocks("python run") if "require_token" in block)
+    namespace: dict[str, Any] = {"__name__": "__docs_example__"}
+    exec(compile(example, str(DEBUGGING), "exec"), namespace)
+    session = next(
+        block
+        for block in _doc_blocks("console")
+        if block.startswith("$ corskit probe http://127.0.0.1:8000")
+    )
+    command, _, shown = session.partition("\n")
+    argv = shlex.split(command.removeprefix("$ corskit "))
+    with uvicorn_server(namespace["app"]) as base:
+        code, out = run(capsys, *[arg.replace(DOC_BASE, base) for arg in argv])
+        out = out.replace(base, DOC_BASE)
+        out = re.sub(r"corskit-probe-[0-9a-f]{8}", "corskit-probe-1a2b3c4d", out)
+        assert code == 1
+        assert out == shown
+    with uvicorn_server(namespace["fixed"]) as base:
+        code, result = run_json(capsys, *[arg.replace(DOC_BASE, base) for arg in argv])
+    assert code == 0 and result["flags"] == []
