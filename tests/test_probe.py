@@ -13,6 +13,7 @@ import json
 import re
 import shlex
 import socket
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -508,6 +509,23 @@ def test_a_fixed_allow_origin_for_someone_else_is_a_mismatch(
     )
 
 
+def test_a_non_ascii_path_is_sent_percent_encoded_as_a_browser_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    paths: list[str] = []
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        paths.append(scope["raw_path"].decode())
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    with uvicorn_server(app) as base:
+        code, result = run_json(capsys, "probe", f"{base}/caf\u00e9 menu?q=\u00e9", "--origin", APP)
+    assert code == 1  # no CORS headers at all
+    assert paths[0] == "/caf%C3%A9%20menu"
+    assert result["url"] == f"{base}/caf%C3%A9%20menu?q=%C3%A9"
+
+
 def test_a_redirect_of_the_request_is_reported_not_followed(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -605,6 +623,7 @@ def test_connection_refused_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         (["http://x.example:99999/", "--origin", APP], "is not a URL"),
         (["http://x.example/", "--origin", "https://app.example.com/"], "did you mean"),
         (["http://x.example/", "--origin", APP, "--header", ": v"], "--header"),
+        (["http://x.example/", "--origin", APP, "--header", "x-a: \u2603"], "beyond Latin-1"),
         (["http://x.example/", "--origin", APP, "--timeout", "0"], "--timeout"),
         (["http://x.example/", "--origin", APP, "--method", "TRACE"], "--method"),
         (["http://x.example/", "--origin", APP, "--method", "GE T"], "--method"),
@@ -666,6 +685,39 @@ def test_the_command_colours_a_terminal_unless_no_color(
     terminal = _Terminal()
     assert run_probe(args, terminal, {"NO_COLOR": "1"}) == 0  # type: ignore[arg-type]
     assert "\x1b" not in terminal.text and "ALLOWED" in terminal.text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+@pytest.mark.parametrize(("environ", "coloured"), [({}, True), ({"NO_COLOR": "1"}, False)])
+def test_on_a_real_terminal_colour_follows_no_color(
+    corskit_server: tuple[str, Seen], environ: dict[str, str], coloured: bool
+) -> None:
+    import os
+    import pty
+    import subprocess
+
+    base, _ = corskit_server
+    leader, follower = pty.openpty()
+    env = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
+    env.update(PYTHONPATH=str(Path(corskit.__file__).parent.parent), **environ)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "corskit.cli", "probe", f"{base}/", "--origin", APP],
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    try:
+        assert process.wait(timeout=60) == 0
+    finally:
+        process.kill()
+        os.close(follower)
+    output = b""
+    with contextlib.suppress(OSError):
+        while chunk := os.read(leader, 65536):
+            output += chunk
+    os.close(leader)
+    assert b"ALLOWED" in output
+    assert (b"\x1b[" in output) is coloured
 
 
 def test_probe_function_takes_the_made_up_origin(corskit_server: tuple[str, Seen]) -> None:

@@ -153,12 +153,18 @@ def origin_problems(origin: str) -> list[str]:
 
 
 def header_problems(specs: Sequence[str]) -> list[str]:
-    """``--header`` values without a valid header name."""
-    return [
-        f"--header: {spec!r} has no valid header name; write 'X-Name: value'"
-        for spec in specs
-        if not _http.is_token(spec.partition(":")[0].strip())
-    ]
+    """``--header`` values without a valid header name, or with a value fetch() refuses."""
+    problems = []
+    for spec in specs:
+        name, _, value = spec.partition(":")
+        if not _http.is_token(name.strip()):
+            problems.append(f"--header: {spec!r} has no valid header name; write 'X-Name: value'")
+        elif any(ord(char) > 0xFF or char in "\r\n\x00" for char in value):
+            problems.append(
+                f"--header: {spec!r} has a value fetch() refuses (CR, LF, NUL or a character "
+                "beyond Latin-1); percent-encode or base64 it"
+            )
+    return problems
 
 
 def _check_argument_problems(args: argparse.Namespace) -> list[str]:

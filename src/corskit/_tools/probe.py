@@ -30,7 +30,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TextIO
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from .._core.model import http as _http
 from .browser import BrowserRequest, judge_actual, judge_preflight, needs_preflight
@@ -54,6 +54,7 @@ MAX_BODY = 64 * 1024  # read and dropped, so the server is not cut off mid-answe
 MAX_SHOWN = 300  # characters of one server-sent value in the human output
 USER_AGENT = "corskit-probe"
 SAFE_METHODS = frozenset({"GET", "HEAD"})  # the comparisons may repeat only these
+_URL_SAFE = "".join(chr(code) for code in range(0x21, 0x7F) if chr(code) not in '"<>`')
 
 
 class ProbeError(Exception):
@@ -95,8 +96,9 @@ def parse_url(text: str) -> Target | str:
     default = 443 if scheme == "https" else 80
     shown_host = f"[{host}]" if ":" in host else host
     authority = shown_host if port in (None, default) else f"{shown_host}:{port}"
-    path = parts.path or "/"
-    target = path + (f"?{parts.query}" if parts.query else "")
+    # As a browser does: non-ASCII, spaces and controls percent-encoded, the rest kept.
+    path = quote(parts.path or "/", safe=_URL_SAFE)
+    target = path + (f"?{quote(parts.query, safe=_URL_SAFE)}" if parts.query else "")
     return Target(
         scheme,
         host,
