@@ -362,7 +362,7 @@ def test_missing_vary_on_an_origin_dependent_answer_is_flagged(
 
     code, result = _probe_raw(capsys, handler, "--origin", APP)
     assert code == 0
-    assert flags(result) == {"missing-vary": "error"}
+    assert [flag["code"] for flag in result["flags"]] == ["missing-vary"]  # once, not per origin
     assert "Vary: Origin" in result["flags"][0]["message"]
 
 

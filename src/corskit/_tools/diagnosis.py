@@ -177,13 +177,11 @@ def header_flags(request: BrowserRequest, exchange: Exchange) -> list[Flag]:
 
 
 def unique(flags: list[Flag]) -> list[Flag]:
-    seen: set[tuple[str, str]] = set()
-    kept = []
+    """One finding per code (the first found): the same fault seen twice is one fault."""
+    kept: dict[str, Flag] = {}
     for flag in flags:
-        if (flag.code, flag.message) not in seen:
-            seen.add((flag.code, flag.message))
-            kept.append(flag)
-    return kept
+        kept.setdefault(flag.code, flag)
+    return list(kept.values())
 
 
 def cors_refusal(exchange: Exchange) -> bool:
