@@ -7,12 +7,14 @@ or configuration error. ``lint``: 0 clean, 1 errors (or warnings with ``--strict
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from importlib import metadata
 
-from ._tools.check import check_request, run_check
+from ._tools.check import check_request, load_config, run_check
 from ._tools.lint import lint_warnings, run_lint
+from ._tools.probe import add_probe_parser, run_probe
 from .config import Config
 from .errors import ConfigError
 
@@ -29,8 +31,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._tools.demo import run_demo
 
         return run_demo(args)
+    if args.command == "probe":
+        return run_probe(args)
+    # check and lint report a config's problems themselves: the start-up warnings the library
+    # logs for servers would only print them a second time.
+    logging.getLogger("corskit").addHandler(logging.NullHandler())
     try:
-        config = Config.load(args.config if args.command == "check" else args.file)
+        config = load_config(args.config) if args.command == "check" else Config.load(args.file)
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2 if args.command == "check" else 1
@@ -44,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"corskit {_installed_version()}")
     commands = parser.add_subparsers(dest="command")
     check = commands.add_parser("check", help="would a browser allow this request? (offline)")
-    check.add_argument("--config", required=True, help="the TOML configuration")
+    check.add_argument(
+        "--config", required=True, help="the TOML configuration, or module:attr of a Config/Policy"
+    )
     check.add_argument("--origin", required=True, help="the page's origin")
     check.add_argument(
         "--method", default="GET", help="the fetch() method, as the script spells it"
@@ -60,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     from ._tools.demo import add_arguments as add_demo_arguments
 
     add_demo_arguments(demo)
+    add_probe_parser(commands)
     lint = commands.add_parser("lint", help="report risky or pointless settings")
     lint.add_argument("file", help="the TOML configuration")
     lint.add_argument("--strict", action="store_true", help="warnings fail too")

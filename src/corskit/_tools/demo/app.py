@@ -12,22 +12,18 @@ import itertools
 import json
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from ... import asgi
+from ...asgi import Receive, Scope, Send
 from ...config import Config, Route
 from ...events import DenialEvent
 from ...policy import Policy
 from .pages import admin_page, client_page
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
 Answer = tuple[int, Any, list[tuple[bytes, bytes]]]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 
 DEMO_CLIENT = "demo-spa"
 DEMO_TOKEN = "demo-access-token"  # noqa: S105 - a fixed, public demo value
