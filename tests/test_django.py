@@ -22,8 +22,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import AsyncClient, Client, override_settings
+from django_project import (
+    hooks,
+    settings_cache,
+    settings_django_hosts,
+    settings_hosts,
+    settings_i18n,
+    views,
+)
 from django_project import settings as project_settings
-from django_project import views
 
 import corskit
 from corskit.django import CORSMiddleware
@@ -50,17 +57,38 @@ def project() -> Iterator[None]:
 
 
 def preflight(
-    path: str, origin: str = APP, method: str = "PUT", request_headers: str | None = None
+    path: str,
+    origin: str = APP,
+    method: str = "PUT",
+    request_headers: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Any:
-    headers = {"Origin": origin, "Access-Control-Request-Method": method}
+    sent = {"Origin": origin, "Access-Control-Request-Method": method, **(headers or {})}
     if request_headers is not None:
-        headers["Access-Control-Request-Headers"] = request_headers
-    return Client().options(path, headers=headers)
+        sent["Access-Control-Request-Headers"] = request_headers
+    return Client(raise_request_exception=False).options(path, headers=sent)
 
 
-def get(path: str, origin: str | None = APP) -> Any:
+def get(path: str, origin: str | None = APP, headers: dict[str, str] | None = None) -> Any:
     client = Client(raise_request_exception=False)
-    return client.get(path, headers={"Origin": origin} if origin else {})
+    sent = {"Origin": origin} if origin else {}
+    return client.get(path, headers={**sent, **(headers or {})})
+
+
+def using(module: Any) -> Any:
+    """Apply a settings module of the test project (its upper-case names) for a block."""
+    names = [name for name in dir(module) if name.isupper() and name != "DATABASES"]
+    return override_settings(**{name: getattr(module, name) for name in names})
+
+
+def allows(response: Any) -> str | None:
+    """The Access-Control-Allow-Origin the response grants (None: the browser blocks it)."""
+    value: str | None = response.get("Access-Control-Allow-Origin")
+    return value
+
+
+def varies_on_origin(response: Any) -> bool:
+    return "origin" in [v.strip().lower() for v in response.get("Vary", "").split(",")]
 
 
 def corskit_messages() -> list[Any]:
@@ -224,8 +252,6 @@ def test_denials_are_reported_to_the_corskit_on_denial_hook() -> None:
 
 def test_on_denial_hook_may_be_a_dotted_path() -> None:
     with override_settings(CORSKIT_ON_DENIAL="django_project.hooks.record"):
-        from django_project import hooks
-
         hooks.EVENTS.clear()
         get("/plain/", origin="https://evil.example")
     assert [e.origin for e in hooks.EVENTS] == ["https://evil.example"]
@@ -290,6 +316,10 @@ def test_async_origin_source_works_in_the_sync_middleware_chain() -> None:
         assert not get("/plain/", origin="https://evil.example").has_header(
             "Access-Control-Allow-Origin"
         )
+        answer = preflight("/plain/", origin="https://tenant.example", method="POST")
+        assert allows(answer) == "https://tenant.example"
+        assert preflight("/plain/", origin="https://evil.example", method="POST").status_code == 403
+        assert views.CALLS["plain"] == 2
 
 
 # -- system checks -----------------------------------------------------------------------------
@@ -430,8 +460,12 @@ def test_async_origin_source_is_awaited_by_the_async_middleware_chain() -> None:
         response = asyncio.run(
             AsyncClient().get("/async/", headers={"Origin": "https://tenant.example"})
         )
+        ask = {"Origin": "https://other.example", "Access-Control-Request-Method": "POST"}
+        refused = asgi("OPTIONS", "/async/", ask)
     assert response["Access-Control-Allow-Origin"] == "https://tenant.example"
-    assert asked == ["https://tenant.example"]
+    assert refused.status_code == 403
+    assert asked == ["https://tenant.example", "https://other.example"]
+    assert views.CALLS["async_plain"] == 1
 
 
 def test_middleware_is_a_coroutine_function_when_the_chain_is_async() -> None:
@@ -440,6 +474,17 @@ def test_middleware_is_a_coroutine_function_when_the_chain_is_async() -> None:
 
     assert iscoroutinefunction(CORSMiddleware(get_response))
     assert not iscoroutinefunction(CORSMiddleware(lambda request: None))
+    # Django calls process_view in the chain's mode: no thread switch per request.
+    assert iscoroutinefunction(CORSMiddleware(get_response).process_view)
+    assert not iscoroutinefunction(CORSMiddleware(lambda request: None).process_view)
+
+
+def test_deny_status_under_asgi_refuses_before_the_view_runs() -> None:
+    response = asgi("GET", "/strict/", {"Origin": "https://evil.example"})
+    assert response.status_code == 403
+    assert response.headers["vary"] == "Origin"
+    assert views.CALLS["strict"] == 0
+    assert asgi("GET", "/strict/", {"Origin": APP}).headers["access-control-allow-origin"] == APP
 
 
 def test_async_client_preflight_never_reaches_the_view() -> None:
@@ -460,3 +505,373 @@ def test_settings_example_in_docs_is_valid_and_passes_the_checks() -> None:
         # E002 would only flag the test project's @cors_policy("strict") view.
         assert [m for m in corskit_messages() if m.id != "corskit.E002"] == []
         assert get("/public/", origin=ELSEWHERE)["Access-Control-Allow-Origin"] == "*"
+
+
+# -- the view Django really runs: LocaleMiddleware + i18n_patterns -----------------------------
+# corskit comes before LocaleMiddleware, which activates the language that i18n_patterns
+# resolve with: /de/account/ is a view only once German is active.
+
+CREDENTIALED = {"Cookie": "sessionid=a-session"}
+
+
+@pytest.fixture
+def i18n() -> Iterator[None]:
+    with using(settings_i18n):
+        yield
+
+
+@pytest.mark.usefixtures("i18n")
+def test_i18n_exempt_view_gets_no_cors_in_any_language() -> None:
+    for path in ("/en/account/", "/de/account/", "/fr/account/"):
+        response = get(path, headers=CREDENTIALED)
+        assert response.status_code == 200, path
+        assert allows(response) is None, path
+        assert not response.has_header("Access-Control-Allow-Credentials"), path
+        answer = preflight(path, headers=CREDENTIALED)
+        assert allows(answer) is None, path
+    assert views.CALLS["exempt"] == 6  # a preflight to an exempt view is an ordinary OPTIONS
+
+
+@pytest.mark.usefixtures("i18n")
+def test_i18n_views_with_a_policy_keep_it_in_every_language() -> None:
+    for path in ("/en/data/", "/de/data/"):
+        response = get(path, headers=CREDENTIALED)
+        assert allows(response) == APP, path
+        assert response["Access-Control-Allow-Credentials"] == "true"
+        assert varies_on_origin(response)
+        answer = preflight(path)
+        assert answer.status_code == 204, path
+        assert allows(answer) == APP
+        assert not answer.has_header("Content-Length")  # CommonMiddleware adds one; not to a 204
+    assert views.CALLS["plain"] == 2  # the preflights never reached the view
+    assert allows(get("/de/catalog/", origin=ELSEWHERE)) == "*"
+    assert preflight("/de/catalog/", origin=APP, method="PUT").status_code == 403  # its policy
+
+
+@pytest.mark.usefixtures("i18n")
+def test_i18n_deny_status_of_the_resolved_view_refuses_before_it_runs() -> None:
+    response = get("/de/strict/", origin="https://evil.example")
+    assert response.status_code == 403
+    assert views.CALLS["strict"] == 0
+
+
+@pytest.mark.usefixtures("i18n")
+def test_i18n_append_slash_redirect_to_an_exempt_view_gets_no_cors() -> None:
+    response = get("/de/account", headers=CREDENTIALED)  # CommonMiddleware: 301 to the slash
+    assert response.status_code == 301
+    assert response["Location"] == "/de/account/"
+    assert allows(response) is None
+    answer = preflight("/de/account", headers=CREDENTIALED)
+    assert allows(answer) is None
+    assert answer.status_code != 204
+    assert views.CALLS["exempt"] == 0
+
+
+@pytest.mark.usefixtures("i18n")
+def test_i18n_append_slash_redirect_to_a_view_with_a_policy_keeps_cors() -> None:
+    response = get("/de/data")
+    assert response.status_code == 301
+    assert allows(response) == APP
+    assert varies_on_origin(response)
+    answer = preflight("/de/data")
+    assert answer.status_code == 204
+    assert allows(answer) == APP
+
+
+@pytest.mark.usefixtures("i18n")
+def test_locale_redirect_to_an_exempt_view_gets_no_cors() -> None:
+    german = {"Accept-Language": "de", **CREDENTIALED}
+    response = get("/account/", headers=german)  # LocaleMiddleware: 302 to /de/account/
+    assert response.status_code == 302
+    assert response["Location"] == "/de/account/"
+    assert allows(response) is None
+    assert allows(preflight("/account/", headers=german)) is None
+    assert allows(preflight("/account", headers=german)) is None  # both redirects at once
+    redirected = get("/data/", headers=german)
+    assert redirected.status_code == 302
+    assert allows(redirected) == APP
+    assert views.CALLS["exempt"] == 0
+
+
+@pytest.mark.usefixtures("i18n")
+def test_i18n_without_a_prefix_for_the_default_language() -> None:
+    with override_settings(ROOT_URLCONF="django_project.urls_i18n_unprefixed"):
+        for path in ("/account/", "/de/account/", "/account", "/de/account"):
+            assert allows(get(path, headers=CREDENTIALED)) is None, path
+            assert allows(preflight(path, headers=CREDENTIALED)) is None, path
+        for path in ("/data/", "/de/data/"):
+            assert allows(get(path)) == APP, path
+            assert preflight(path).status_code == 204, path
+
+
+@pytest.mark.usefixtures("i18n")
+def test_i18n_under_asgi_resolves_as_django_does() -> None:
+    assert "access-control-allow-origin" not in asgi("GET", "/de/account/", {"Origin": APP}).headers
+    headers = {"Origin": APP, "Access-Control-Request-Method": "PUT"}
+    assert "access-control-allow-origin" not in asgi("OPTIONS", "/de/account/", headers).headers
+    answer = asgi("OPTIONS", "/de/data/", headers)
+    assert answer.status_code == 204
+    assert answer.headers["access-control-allow-origin"] == APP
+    assert asgi("GET", "/de/data/", {"Origin": APP}).headers["access-control-allow-origin"] == APP
+    assert views.CALLS["plain"] == 1
+
+
+# -- the view Django really runs: a middleware that sets request.urlconf per host --------------
+
+ADMIN_HOST = {"Host": "admin.testserver"}
+
+
+@pytest.fixture
+def hosts() -> Iterator[None]:
+    with using(settings_hosts):
+        yield
+
+
+@pytest.mark.usefixtures("hosts")
+def test_per_host_urlconf_exempt_view_gets_no_cors() -> None:
+    admin = {**ADMIN_HOST, **CREDENTIALED}
+    response = get("/plain/", headers=admin)  # the admin host's /plain/ is exempt
+    assert response.content == b"exempt"
+    assert allows(response) is None
+    assert not varies_on_origin(response)
+    assert allows(preflight("/plain/", headers=admin)) is None
+    assert allows(preflight("/public/", origin=ELSEWHERE, method="GET", headers=admin)) is None
+    assert views.CALLS["exempt"] == 3
+    main_site = get("/plain/", headers=CREDENTIALED)  # the main site's /plain/ has the default
+    assert allows(main_site) == APP
+    assert preflight("/plain/").status_code == 204
+    assert views.CALLS["plain"] == 1
+
+
+@pytest.mark.usefixtures("hosts")
+def test_per_host_urlconf_view_with_a_policy_gets_it() -> None:
+    answer = preflight("/api/", origin=ELSEWHERE, method="GET", headers=ADMIN_HOST)
+    assert answer.status_code == 204
+    assert allows(answer) == "*"
+    assert allows(get("/api/", origin=ELSEWHERE, headers=ADMIN_HOST)) == "*"
+    assert views.CALLS["public"] == 1
+
+
+@pytest.mark.usefixtures("hosts")
+def test_per_host_append_slash_redirect_to_an_exempt_view_gets_no_cors() -> None:
+    response = get("/plain", headers=ADMIN_HOST)
+    assert response.status_code == 301
+    assert allows(response) is None
+    assert allows(preflight("/plain", headers=ADMIN_HOST)) is None
+    assert allows(get("/plain")) == APP  # the main site's redirect to its own /plain/
+
+
+@pytest.mark.usefixtures("hosts")
+def test_per_host_urlconf_under_asgi() -> None:
+    headers = {"Origin": APP, "Host": "admin.testserver"}
+    assert "access-control-allow-origin" not in asgi("GET", "/plain/", headers).headers
+    ask = {**headers, "Access-Control-Request-Method": "PUT"}
+    assert "access-control-allow-origin" not in asgi("OPTIONS", "/plain/", ask).headers
+
+
+@pytest.mark.usefixtures("hosts")
+def test_preflight_another_middleware_answered_before_routing_is_answered_by_corskit() -> None:
+    answer = preflight("/plain/", headers={"X-Early": "page"})
+    assert answer.status_code == 204
+    assert allows(answer) == APP
+    assert answer.content == b""
+    refused = preflight("/plain/", method="DELETE", headers={"X-Early": "500"})
+    assert refused.status_code == 403
+    assert allows(refused) is None
+    exempt = preflight("/exempt/", headers={"X-Early": "page"})  # left as the middleware made it
+    assert exempt.content == b"made by a middleware"
+    assert allows(exempt) is None
+
+
+# -- django-hosts, its request middleware after corskit's ----------------------------------
+
+
+@pytest.fixture
+def django_hosts() -> Iterator[None]:
+    with using(settings_django_hosts):
+        yield
+
+
+@pytest.mark.usefixtures("django_hosts")
+def test_django_hosts_exempt_view_gets_no_cors() -> None:
+    admin = {**ADMIN_HOST, **CREDENTIALED}
+    assert allows(get("/plain/", headers=admin)) is None
+    assert allows(preflight("/plain/", headers=admin)) is None
+    assert allows(get("/plain", headers=admin)) is None  # APPEND_SLASH
+    assert allows(preflight("/plain", headers=admin)) is None
+    assert allows(get("/plain/", headers={"Host": "www.testserver"})) == APP
+
+
+@pytest.mark.usefixtures("django_hosts")
+def test_django_hosts_early_responses_are_judged_by_every_host_urlconf() -> None:
+    # The early middleware answers before HostsRequestMiddleware set request.urlconf: corskit
+    # reads django-hosts' ROOT_HOSTCONF, and /plain/ is exempt on one of its hosts.
+    for kind in ("404", "500", "redirect", "page"):
+        early = {"X-Early": kind, **ADMIN_HOST, **CREDENTIALED}
+        response = get("/plain/", headers=early)
+        assert allows(response) is None, kind
+        assert varies_on_origin(response), kind  # the main site's /plain/ has a policy
+        assert allows(preflight("/plain/", headers=early)) is None, kind
+    assert views.CALLS["exempt"] == 0
+    # A path every host agrees on keeps its CORS on an early response (rule 8: errors too).
+    failed = get("/unauthorized/", headers={"X-Early": "500", **ADMIN_HOST})
+    assert failed.status_code == 500
+    assert allows(failed) == APP
+
+
+@pytest.mark.usefixtures("django_hosts")
+def test_django_hosts_candidates_whose_policies_disagree_are_denied() -> None:
+    events: list[corskit.DenialEvent] = []
+    early = {"X-Early": "404", **ADMIN_HOST}
+    with override_settings(CORSKIT_ON_DENIAL=events.append):
+        # /strict/ is strict on the main site and public on the admin host.
+        assert allows(get("/strict/", headers=early)) is None
+        answer = preflight("/strict/", method="GET", headers=early)
+    assert answer.status_code == 403
+    assert [e.reason for e in events] == [corskit.Reason.POLICY_AMBIGUOUS] * 2
+    assert allows(get("/strict/", headers=ADMIN_HOST)) == "*"  # resolved: the admin's policy
+
+
+def test_django_hosts_request_middleware_may_precede_corskit() -> None:
+    order = [
+        "django_hosts.middleware.HostsRequestMiddleware",
+        "corskit.django.CORSMiddleware",
+        "django_hosts.middleware.HostsResponseMiddleware",
+    ]
+    with using(settings_django_hosts), override_settings(MIDDLEWARE=order):
+        assert corskit_messages() == []
+        assert allows(get("/plain/", headers=ADMIN_HOST)) is None
+        assert allows(preflight("/plain/", headers=ADMIN_HOST)) is None
+        assert allows(get("/plain/")) == APP
+
+
+# -- Vary: Origin wherever the answer could depend on it: the per-site cache, early answers ---
+
+
+@pytest.fixture
+def cached() -> Iterator[None]:
+    from django.core.cache import cache
+
+    with using(settings_cache):
+        cache.clear()
+        yield
+        cache.clear()
+
+
+@pytest.mark.usefixtures("cached")
+def test_cached_responses_vary_on_origin_and_each_origin_gets_its_own_copy() -> None:
+    first = get("/public/", origin=None)
+    assert "max-age=600" in first["Cache-Control"]
+    assert varies_on_origin(first)
+    assert allows(first) is None
+    for _ in range(2):
+        response = get("/public/", origin=ELSEWHERE)  # a miss, then a hit of its own copy
+        assert allows(response) == "*"
+        assert varies_on_origin(response)
+    assert views.CALLS["public"] == 2  # no Origin, then ELSEWHERE: the second is a cache hit
+    assert allows(get("/public/", origin=None)) is None  # the copy without an Origin
+    assert views.CALLS["public"] == 2
+
+
+@pytest.mark.usefixtures("cached")
+def test_cached_copy_of_an_exempt_view_never_gains_cors() -> None:
+    with override_settings(
+        ROOT_URLCONF="django_project.urls_i18n",
+        LANGUAGES=settings_i18n.LANGUAGES,
+        CORSKIT=project_settings.CORSKIT,  # a default policy covers every path
+    ):
+        paths = ("/de/account/", "/en/account/")
+        for path in paths:
+            stored = get(path, origin=None)
+            assert "max-age=600" in stored["Cache-Control"]
+            assert not varies_on_origin(stored)  # an exempt view's answer ignores the Origin
+        for path in paths:
+            hit = get(path, headers=CREDENTIALED)  # the same copy, served from the cache
+            assert hit.content == b"exempt"
+            assert allows(hit) is None, path
+        assert views.CALLS["exempt"] == 2  # both Origin requests were cache hits
+        data = get("/de/data/", origin=None)
+        assert varies_on_origin(data)
+        assert allows(get("/de/data/")) == APP
+
+
+@pytest.mark.usefixtures("cached")
+def test_early_responses_vary_on_origin_where_a_view_policy_could_apply() -> None:
+    # /public/ has CORS only through its view's @cors_policy (no default, no route covers it).
+    cases = [
+        ("/public", {}),  # CommonMiddleware's APPEND_SLASH redirect (301)
+        ("/public/", {"X-Early": "404"}),  # a 404 raised before routing
+        ("/public/", {"X-Early": "500"}),  # an error raised in another middleware
+        ("/public/", {"X-Early": "redirect"}),
+        ("/public/", {"X-Early": "page"}),
+    ]
+    for path, headers in cases:
+        plain = get(path, origin=None, headers=headers)
+        assert plain.status_code != 200 or plain.content == b"made by a middleware"
+        assert varies_on_origin(plain), (path, headers)
+        crossed = get(path, origin=ELSEWHERE, headers=headers)
+        assert crossed.status_code == plain.status_code
+        assert allows(crossed) == "*", (path, headers)
+        assert varies_on_origin(crossed)
+    assert views.CALLS["public"] == 0
+
+
+@pytest.mark.usefixtures("cached")
+def test_early_responses_do_not_vary_where_no_policy_could_apply() -> None:
+    for path, headers in [("/exempt", {}), ("/exempt/", {"X-Early": "404"})]:
+        response = get(path, origin=None, headers=headers)
+        assert not varies_on_origin(response), path
+        assert allows(get(path, headers=headers)) is None
+
+
+@pytest.mark.usefixtures("cached")
+def test_a_preflight_to_a_cached_path_never_reaches_the_cache_or_the_view() -> None:
+    get("/public/", origin=None)
+    answer = preflight("/public/", origin=ELSEWHERE, method="GET")
+    assert answer.status_code == 204
+    assert allows(answer) == "*"
+    assert views.CALLS["public"] == 1
+
+
+# -- every door at once: an exempt view never gets Access-Control-Allow-Origin -------------------
+
+EXEMPT_DOORS = [
+    # (set-up, request headers, paths that lead to an exempt view, early answers to try)
+    (
+        settings_i18n,
+        {"Accept-Language": "fr"},
+        ["/en/account/", "/de/account/", "/fr/account/", "/de/account", "/account/", "/account"],
+        [None],
+    ),
+    (settings_hosts, ADMIN_HOST, ["/plain/", "/plain", "/public/", "/admin-only/"], [None]),
+    (
+        settings_django_hosts,
+        ADMIN_HOST,
+        ["/plain/", "/plain", "/public/", "/public", "/admin-only/", "/admin-only"],
+        [None, "404", "500", "redirect", "page"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("module", "headers", "paths", "early_kinds"),
+    EXEMPT_DOORS,
+    ids=["i18n", "hosts", "django-hosts"],
+)
+def test_exempt_views_never_get_allow_origin_through_any_door(
+    module: Any, headers: dict[str, str], paths: list[str], early_kinds: list[str | None]
+) -> None:
+    client = Client(raise_request_exception=False)
+    with using(module):
+        for path in paths:
+            for early in early_kinds:
+                sent = {"Origin": APP, **CREDENTIALED, **headers}
+                if early is not None:
+                    sent["X-Early"] = early
+                for method in ("GET", "PUT"):
+                    response = client.generic(method, path, headers=sent)
+                    assert allows(response) is None, (method, path, early)
+                    ask = {**sent, "Access-Control-Request-Method": method}
+                    answer = client.options(path, headers=ask)
+                    assert allows(answer) is None, ("preflight", method, path, early)
+                    assert answer.status_code != 204, ("preflight", method, path, early)

@@ -24,6 +24,7 @@ class Reason(Enum):
     HEADERS_MALFORMED = "headers_malformed"
     HEADERS_TOO_MANY = "headers_too_many"
     WEBSOCKET_ORIGIN_NOT_ALLOWED = "websocket_origin_not_allowed"
+    POLICY_AMBIGUOUS = "policy_ambiguous"
 
     @property
     def explanation(self) -> str:
@@ -47,4 +48,8 @@ _EXPLANATIONS: dict[Reason, str] = {
     Reason.HEADERS_MALFORMED: "Access-Control-Request-Headers is not a list of header names",
     Reason.HEADERS_TOO_MANY: "Access-Control-Request-Headers is longer than corskit will read",
     Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED: "the WebSocket handshake's Origin is not allowed",
+    Reason.POLICY_AMBIGUOUS: (
+        "the view the framework would run is not known yet, and the policies of the views it "
+        "could run answer differently"
+    ),
 }

@@ -33,6 +33,8 @@ SAFE_BEFORE = frozenset(
         "django.middleware.security.SecurityMiddleware",
         "django.middleware.cache.UpdateCacheMiddleware",
         "django.middleware.gzip.GZipMiddleware",
+        # Sets request.urlconf (its documented place is first): corskit then knows it early.
+        "django_hosts.middleware.HostsRequestMiddleware",
     }
 )
 OTHER_CORS_LAYERS = frozenset({"corsheaders.middleware.CorsMiddleware"})

@@ -1,13 +1,29 @@
 """corskit's Django middleware: the engine behind Django's middleware protocol, sync and async.
 
-It must come first in ``MIDDLEWARE`` (system check ``corskit.W001`` says so otherwise): it
-answers preflights itself, before CommonMiddleware can redirect them or an authentication
-layer can refuse them, and every response an inner layer produces (a 404, or the 500 Django
-makes of a view's exception) passes back through it to get its CORS headers.
+The policy is the one of the view Django really runs. Django resolves the URL only after every
+middleware's request phase, with the request's final URLconf (``request.urlconf``, which a
+per-host middleware such as django-hosts sets) and language (which ``LocaleMiddleware``
+activates for ``i18n_patterns``), so corskit decides where that view is known:
 
-The policy for a request is the one its view asks for (``@cors_policy`` / ``@cors_exempt``,
-found by resolving ``request.path_info`` exactly as Django's handler will), else the
-``routes``/``default`` of the ``CORSKIT`` configuration.
+- in ``process_view``, which Django calls with the resolved view before running it: corskit
+  answers preflights there (they never reach the view) and refuses the denied origins of a
+  policy with ``deny_status``;
+- in the response phase for everything else: an actual request's CORS headers come from the
+  view in ``request.resolver_match``. A response made before Django resolved the URL (a
+  redirect, a cache hit, a 404 or an error raised in another middleware) and a preflight that
+  reached no view are judged by every view Django could have run there (``readings``), and the
+  strictest stands: an exempt view among them means no CORS; policies that answer differently
+  mean a denial (``Reason.POLICY_AMBIGUOUS``).
+
+``Vary: Origin`` goes on every response whose answer could depend on the Origin: a resolved
+view's when its policy applies, an early response's when any view it could stand for has one,
+so a shared cache (Django's own per-site cache included) never serves one origin's copy to
+another.
+
+It must come first in ``MIDDLEWARE`` (system check ``corskit.W001`` says so otherwise): its
+``process_view`` must run before any other (an authentication check there would refuse a
+preflight), and every response an inner layer produces (a 404, a redirect, the 500 Django makes
+of an exception) passes back through it to get its CORS headers.
 """
 
 from __future__ import annotations
@@ -20,8 +36,10 @@ from django.core.exceptions import (  # type: ignore[import-untyped]  # Django s
     ImproperlyConfigured,
 )
 from django.http import HttpResponse  # type: ignore[import-untyped]  # idem
-from django.urls import Resolver404, get_resolver  # type: ignore[import-untyped]  # idem
-from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped]  # idem
+from django.utils.cache import (  # type: ignore[import-untyped]  # idem
+    has_vary_header,
+    patch_vary_headers,
+)
 
 from .._core.protocol.ask import ask_async, ask_sync
 from .._core.protocol.compiled import CompiledConfig
@@ -31,12 +49,14 @@ from ..events import DenialHook, make_event, report
 from ..reasons import Reason
 from . import conf
 from .decorators import policy_of
+from .readings import candidate_views
 
 __all__ = ["CORSMiddleware"]
 
 Request = Any  # django.http.HttpRequest
 Response = Any  # django.http.HttpResponseBase
 GetResponse = Callable[[Request], Response | Awaitable[Response]]
+View = Callable[..., Any]
 
 _ACAO = "Access-Control-Allow-Origin"
 _VARY_ORIGIN = ("Origin",)
@@ -45,7 +65,7 @@ _VARY_ORIGIN = ("Origin",)
 class _Settings:
     """The compiled configuration, and the setting objects it was built from."""
 
-    __slots__ = ("compiled", "hook_setting", "on_denial", "setting")
+    __slots__ = ("compiled", "hook_setting", "on_denial", "refuses", "setting")
 
     def __init__(self, setting: object, hook_setting: object) -> None:
         try:
@@ -55,8 +75,14 @@ class _Settings:
             lines = "\n".join(f"  - {conf.describe(p)}; {p.fix}" for p in error.errors)
             raise ImproperlyConfigured(f"corskit: invalid CORS settings:\n{lines}") from error
         self.compiled: CompiledConfig[str] = CompiledConfig(config, str)
+        self.refuses = any(p.deny_status is not None for p in config.policies.values())
+        """Some policy refuses denied origins before the view: process_view must look."""
         self.setting = setting
         self.hook_setting = hook_setting
+
+
+class _Answer(HttpResponse):  # type: ignore[misc]  # HttpResponse is untyped (Any)
+    """A response corskit made itself (a preflight answer, a refusal): kept as it is."""
 
 
 class CORSMiddleware:
@@ -65,50 +91,73 @@ class CORSMiddleware:
     sync_capable = True
     async_capable = True
 
+    process_view: Callable[[Request, View, Any, Any], Response | Awaitable[Any] | None]
+    """Django's view hook; sync or async like the chain, so it never costs a thread switch."""
+
     def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
         self._is_async = iscoroutinefunction(get_response)
         if self._is_async:
             markcoroutinefunction(self)
+            self.process_view = self._process_view_async
+        else:
+            self.process_view = self._process_view_sync
         self._settings = _Settings(conf.read(conf.SETTING), conf.read(conf.ON_DENIAL_SETTING))
 
     def __call__(self, request: Request) -> Response:
         if self._is_async:
             return self.__acall__(request)
+        response = self.get_response(request)
         current = self._current()
         origin: str | None = request.META.get("HTTP_ORIGIN")
         if origin is None:
-            return self._vary_if_cors(current, request, self.get_response(request))
-        engine = self._engine(current, request)
-        if engine is None:
-            return self.get_response(request)
-        decision = _decide(engine, request, origin)
-        if decision.kind is Kind.ASK_SOURCE:
-            decision = _decide(engine, request, origin, _ask_sync(engine, origin))
-        early = self._answer_early(current, decision, request, origin)
-        if early is not None:
-            return early
-        return _finish(self.get_response(request), decision)
+            return _vary_if_cors(current, request, response)
+        if isinstance(response, _Answer):
+            return _kept(response)
+        engines, could_apply = _judge(current, request)
+        if not engines:
+            return _leave(request, response, could_apply)
+        decisions = [_decide_sync(engine, request, origin) for engine in engines]
+        return _conclude(current, request, origin, response, engines, decisions)
 
     async def __acall__(self, request: Request) -> Response:
+        response = await self.get_response(request)
         current = self._current()
         origin: str | None = request.META.get("HTTP_ORIGIN")
         if origin is None:
-            return self._vary_if_cors(current, request, await self.get_response(request))
-        engine = self._engine(current, request)
+            return _vary_if_cors(current, request, response)
+        if isinstance(response, _Answer):
+            return _kept(response)
+        engines, could_apply = _judge(current, request)
+        if not engines:
+            return _leave(request, response, could_apply)
+        decisions = [await _decide_async(engine, request, origin) for engine in engines]
+        return _conclude(current, request, origin, response, engines, decisions)
+
+    def _process_view_sync(
+        self, request: Request, view: View, args: Any, kwargs: Any
+    ) -> Response | None:
+        origin: str | None = request.META.get("HTTP_ORIGIN")
+        if origin is None:
+            return None
+        current = self._current()
+        engine = _engine_before_view(current, request, view)
         if engine is None:
-            return await self.get_response(request)
-        decision = _decide(engine, request, origin)
-        if decision.kind is Kind.ASK_SOURCE:
-            source = engine.policy.origin_source
-            assert source is not None
-            decision = _decide(
-                engine, request, origin, await ask_async(source, origin, engine.source_verdicts)
-            )
-        early = self._answer_early(current, decision, request, origin)
-        if early is not None:
-            return early
-        return _finish(await self.get_response(request), decision)
+            return None
+        return _answer_early(current, _decide_sync(engine, request, origin), request, origin)
+
+    async def _process_view_async(
+        self, request: Request, view: View, args: Any, kwargs: Any
+    ) -> Response | None:
+        origin: str | None = request.META.get("HTTP_ORIGIN")
+        if origin is None:
+            return None
+        current = self._current()
+        engine = _engine_before_view(current, request, view)
+        if engine is None:
+            return None
+        decision = await _decide_async(engine, request, origin)
+        return _answer_early(current, decision, request, origin)
 
     def _current(self) -> _Settings:
         """Rebuild when the setting objects change (``override_settings`` in tests)."""
@@ -119,44 +168,151 @@ class CORSMiddleware:
             current = self._settings = _Settings(setting, hook_setting)
         return current
 
-    def _engine(self, current: _Settings, request: Request) -> Engine[str] | None:
-        """The view's choice, found the way Django's handler resolves it, else the routes."""
-        urlconf = getattr(request, "urlconf", None)
-        try:
-            match = get_resolver(urlconf).resolve(request.path_info)
-        except Resolver404:
-            chosen = None
-        else:
-            chosen = policy_of(match.func)
-        return current.compiled.engine_for(request.path_info, chosen)
 
-    def _vary_if_cors(self, current: _Settings, request: Request, response: Response) -> Response:
-        """No Origin: add ``Vary: Origin`` where an Origin would have changed the answer.
+def _engine_before_view(current: _Settings, request: Request, view: View) -> Engine[str] | None:
+    """The resolved view's engine when corskit must act before the view runs, else None.
 
-        The view is read from ``request.resolver_match`` (set by Django's handler), so requests
-        without an Origin, most server-to-server traffic, cost no second URL resolution.
-        """
-        match = getattr(request, "resolver_match", None)
-        chosen = policy_of(match.func) if match is not None else None
-        if current.compiled.engine_for(request.path_info, chosen) is not None:
+    A preflight is answered here; an actual request only needs a look when its policy refuses
+    denied origins (``deny_status``); every other header waits for the response.
+    """
+    preflight = _is_preflight(request)
+    if not preflight and not current.refuses:
+        return None
+    engine = current.compiled.engine_for(request.path_info, policy_of(view))
+    if engine is None or (not preflight and engine.policy.deny_status is None):
+        return None  # exempt: a preflight is an ordinary OPTIONS request for the view
+    return engine
+
+
+def _judge(current: _Settings, request: Request) -> tuple[tuple[Engine[str], ...], bool]:
+    """(the engines whose policies apply, whether any policy could apply) for this request.
+
+    The view Django resolved decides alone. Without one, every view Django could have run
+    there is a candidate: an exempt one (or one no policy covers) means no engines, though a
+    policy could still apply (so ``Vary: Origin``); no candidate at all leaves the path routes.
+    """
+    compiled = current.compiled
+    path: str = request.path_info
+    match = request.resolver_match
+    if match is not None:
+        engine = compiled.engine_for(path, policy_of(match.func))
+        return ((engine,), True) if engine is not None else ((), False)
+    found = candidate_views(request)
+    if not found:
+        engine = compiled.engine_for(path, None)
+        return ((engine,), True) if engine is not None else ((), False)
+    engines = [compiled.engine_for(where, policy_of(view)) for where, view in found]
+    distinct = tuple(dict.fromkeys(engine for engine in engines if engine is not None))
+    if len(distinct) == 0 or any(engine is None for engine in engines):
+        return (), bool(distinct)  # an exempt candidate: exempt wins
+    return distinct, True
+
+
+def _vary_if_cors(current: _Settings, request: Request, response: Response) -> Response:
+    """No Origin: add ``Vary: Origin`` where an Origin could have changed the answer.
+
+    The view is read from ``request.resolver_match`` (set by Django's handler), so requests
+    without an Origin, most server-to-server traffic, cost no second URL resolution; only a
+    response made before resolution (that does not say ``Vary: Origin`` yet) is looked into.
+    """
+    match = request.resolver_match
+    if match is not None:
+        if current.compiled.engine_for(request.path_info, policy_of(match.func)) is not None:
             patch_vary_headers(response, _VARY_ORIGIN)
         return response
+    if not has_vary_header(response, "Origin") and _judge(current, request)[1]:
+        patch_vary_headers(response, _VARY_ORIGIN)
+    return response
 
-    def _answer_early(
-        self, current: _Settings, decision: Decision[str], request: Request, origin: str
-    ) -> Response | None:
-        """The response corskit gives itself (a preflight, a refusal), or None: ask the view."""
-        kind = decision.kind
-        if kind is Kind.ACTUAL_OK:
-            return None
-        preflight = kind is Kind.PREFLIGHT_OK or kind is Kind.PREFLIGHT_DENIED
-        if kind is not Kind.PREFLIGHT_OK:
-            _report(current.on_denial, decision, request, origin, preflight)
-        if preflight:
-            return _respond(decision.status or 204, decision.headers)
-        if decision.status is not None:
-            return _respond(decision.status, (("Vary", "Origin"),))
-        return None  # Fetch: a denied actual request still reaches the view; the browser hides it
+
+def _kept(answer: Response) -> Response:
+    """corskit's own answer, back from the inner layers: a 204 carries no Content-Length.
+
+    (RFC 9110 section 8.6; CommonMiddleware adds one to every response on its way out.)
+    """
+    if answer.status_code == 204 and answer.has_header("Content-Length"):
+        del answer.headers["Content-Length"]
+    return answer
+
+
+def _leave(request: Request, response: Response, could_apply: bool) -> Response:
+    """No CORS for this request; an early response still varies if a policy could apply."""
+    if could_apply and not _is_preflight(request):
+        patch_vary_headers(response, _VARY_ORIGIN)
+    return response
+
+
+def _strictest(
+    engines: tuple[Engine[str], ...], decisions: list[Decision[str]], preflight: bool
+) -> Decision[str]:
+    """One decision for the candidates' policies: any denial stands; a grant only if alike."""
+    first = decisions[0]
+    if len(decisions) == 1:
+        return first
+    allowed = Kind.PREFLIGHT_OK if preflight else Kind.ACTUAL_OK
+    for decision in decisions:
+        if decision.kind is not allowed:
+            return decision
+    if all(d.headers == first.headers and d.status == first.status for d in decisions):
+        return first
+    if preflight:
+        return engines[0].denied_preflight(Reason.POLICY_AMBIGUOUS)
+    return engines[0].denied_actual(Reason.POLICY_AMBIGUOUS)
+
+
+def _conclude(
+    current: _Settings,
+    request: Request,
+    origin: str,
+    response: Response,
+    engines: tuple[Engine[str], ...],
+    decisions: list[Decision[str]],
+) -> Response:
+    """The response phase's answer: a preflight no view answered, or the actual response."""
+    preflight = _is_preflight(request)
+    decision = _strictest(engines, decisions, preflight)
+    if decision.kind is not Kind.ACTUAL_OK and decision.kind is not Kind.PREFLIGHT_OK:
+        _report(current.on_denial, decision, request, origin, preflight)
+    if preflight:
+        # No view answered it (a 404, a redirect, another middleware's refusal): corskit does.
+        # (Not response.close(): Django's close() announces the end of the request.)
+        return _respond(decision.status or 204, decision.headers)
+    return _finish(response, decision)
+
+
+def _answer_early(
+    current: _Settings, decision: Decision[str], request: Request, origin: str
+) -> Response | None:
+    """The response corskit gives itself (a preflight, a refusal), or None: ask the view."""
+    kind = decision.kind
+    if kind is Kind.ACTUAL_OK:
+        return None
+    preflight = kind is Kind.PREFLIGHT_OK or kind is Kind.PREFLIGHT_DENIED
+    if kind is not Kind.PREFLIGHT_OK:
+        _report(current.on_denial, decision, request, origin, preflight)
+    if preflight:
+        return _respond(decision.status or 204, decision.headers)
+    if decision.status is not None:
+        return _respond(decision.status, (("Vary", "Origin"),))
+    return None  # Fetch: a denied actual request still reaches the view; the browser hides it
+
+
+def _decide_sync(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
+    decision = _decide(engine, request, origin)
+    if decision.kind is Kind.ASK_SOURCE:
+        decision = _decide(engine, request, origin, _ask_sync(engine, origin))
+    return decision
+
+
+async def _decide_async(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
+    decision = _decide(engine, request, origin)
+    if decision.kind is Kind.ASK_SOURCE:
+        source = engine.policy.origin_source
+        assert source is not None
+        decision = _decide(
+            engine, request, origin, await ask_async(source, origin, engine.source_verdicts)
+        )
+    return decision
 
 
 def _is_preflight(request: Request) -> bool:
@@ -197,7 +353,7 @@ def _finish(response: Response, decision: Decision[str]) -> Response:
 
 
 def _respond(status: int, headers: tuple[tuple[str, str], ...]) -> Response:
-    response = HttpResponse(status=status)
+    response = _Answer(status=status)
     del response.headers["Content-Type"]
     for name, value in headers:
         response.headers[name] = value
