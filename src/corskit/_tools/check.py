@@ -8,11 +8,9 @@ from collections.abc import Sequence
 
 from .._core.model import http as _http
 from .._core.model.origins import parse_pattern, parse_request_origin
-from .._core.protocol.ask import ask_sync
 from .._core.protocol.compiled import CompiledConfig
-from .._core.protocol.engine import Decision, Engine, Kind
+from .._core.protocol.engine import Decision, Engine
 from ..config import Config
-from ..reasons import Reason
 from .browser import BrowserRequest, judge_actual, judge_preflight, needs_preflight
 
 __all__ = ["check_request", "run_check"]
@@ -87,9 +85,7 @@ def check_request(config: Config, request: BrowserRequest, path: str) -> tuple[b
             why = f" (corskit: {decision.reason.explanation})" if decision.reason else ""
             return False, [f"BLOCKED at the preflight: {verdict.reason}{why}"]
         lines.append(f"preflight: {decision.status} {_format(decision.headers)}")
-    decision = engine.actual(request.origin)
-    if decision.kind is Kind.ASK_SOURCE:
-        decision = engine.actual(request.origin, _ask(engine, request.origin))
+    decision = engine.actual_sync(request.origin)
     verdict = judge_actual(request, decision.headers)
     if not verdict.allowed:
         why = f" (corskit: {decision.reason.explanation})" if decision.reason else ""
@@ -104,17 +100,7 @@ def check_request(config: Config, request: BrowserRequest, path: str) -> tuple[b
 
 def _preflight_decision(engine: Engine[str], request: BrowserRequest) -> Decision[str]:
     names = ",".join(request.unsafe_header_names()) or None
-    decision = engine.preflight(request.origin, request.method, names, None)
-    if decision.kind is Kind.ASK_SOURCE:
-        verdict = _ask(engine, request.origin)
-        decision = engine.preflight(request.origin, request.method, names, None, verdict)
-    return decision
-
-
-def _ask(engine: Engine[str], origin: str) -> bool | Reason:
-    source = engine.policy.origin_source
-    assert source is not None
-    return ask_sync(source, origin, engine.source_verdicts)
+    return engine.preflight_sync(request.origin, request.method, names, None)
 
 
 def _format(headers: Sequence[tuple[str, str]]) -> str:

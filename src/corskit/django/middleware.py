@@ -23,12 +23,12 @@ from django.http import HttpResponse  # type: ignore[import-untyped]  # idem
 from django.urls import Resolver404, get_resolver  # type: ignore[import-untyped]  # idem
 from django.utils.cache import patch_vary_headers  # type: ignore[import-untyped]  # idem
 
-from .._core.protocol.ask import ask_async, ask_sync
 from .._core.protocol.compiled import CompiledConfig
 from .._core.protocol.engine import Decision, Engine, Kind
+from .._core.protocol.readers import cgi_origin, cgi_preflight
+from .._core.protocol.report import report_denial
 from ..errors import ConfigError
-from ..events import DenialHook, make_event, report
-from ..reasons import Reason
+from ..events import DenialHook
 from . import conf
 from .decorators import policy_of
 
@@ -76,7 +76,7 @@ class CORSMiddleware:
         if self._is_async:
             return self.__acall__(request)
         current = self._current()
-        origin: str | None = request.META.get("HTTP_ORIGIN")
+        origin = cgi_origin(request.META)  # design rule 17: the first line decides
         if origin is None:
             return self._vary_if_cors(current, request, self.get_response(request))
         engine = self._engine(current, request)
@@ -84,7 +84,7 @@ class CORSMiddleware:
             return self.get_response(request)
         decision = _decide(engine, request, origin)
         if decision.kind is Kind.ASK_SOURCE:
-            decision = _decide(engine, request, origin, _ask_sync(engine, origin))
+            decision = _decide_sync(engine, request, origin)
         early = self._answer_early(current, decision, request, origin)
         if early is not None:
             return early
@@ -92,7 +92,7 @@ class CORSMiddleware:
 
     async def __acall__(self, request: Request) -> Response:
         current = self._current()
-        origin: str | None = request.META.get("HTTP_ORIGIN")
+        origin = cgi_origin(request.META)  # design rule 17: the first line decides
         if origin is None:
             return self._vary_if_cors(current, request, await self.get_response(request))
         engine = self._engine(current, request)
@@ -100,11 +100,7 @@ class CORSMiddleware:
             return await self.get_response(request)
         decision = _decide(engine, request, origin)
         if decision.kind is Kind.ASK_SOURCE:
-            source = engine.policy.origin_source
-            assert source is not None
-            decision = _decide(
-                engine, request, origin, await ask_async(source, origin, engine.source_verdicts)
-            )
+            decision = await _decide_async(engine, request, origin)
         early = self._answer_early(current, decision, request, origin)
         if early is not None:
             return early
@@ -151,7 +147,9 @@ class CORSMiddleware:
             return None
         preflight = kind is Kind.PREFLIGHT_OK or kind is Kind.PREFLIGHT_DENIED
         if kind is not Kind.PREFLIGHT_OK:
-            _report(current.on_denial, decision, request, origin, preflight)
+            facts = cgi_preflight(request.META, origin) if preflight else None
+            path = request.path_info
+            report_denial(current.on_denial, decision, request.method, path, origin, facts)
         if preflight:
             return _respond(decision.status or 204, decision.headers)
         if decision.status is not None:
@@ -159,32 +157,24 @@ class CORSMiddleware:
         return None  # Fetch: a denied actual request still reaches the view; the browser hides it
 
 
-def _is_preflight(request: Request) -> bool:
-    return request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META
+def _decide(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
+    facts = cgi_preflight(request.META, origin) if request.method == "OPTIONS" else None
+    return engine.preflight(*facts) if facts is not None else engine.actual(origin)
 
 
-def _decide(
-    engine: Engine[str], request: Request, origin: str, verdict: bool | Reason | None = None
-) -> Decision[str]:
-    if _is_preflight(request):
-        meta = request.META
-        return engine.preflight(
-            origin,
-            meta["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-            meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            meta.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-            verdict,
-        )
-    return engine.actual(origin, verdict)
-
-
-def _ask_sync(engine: Engine[str], origin: str) -> bool | Reason:
+def _decide_sync(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
     """Sync mode can still await an async source: Django runs it on an event loop for us."""
-    source = engine.policy.origin_source
-    assert source is not None
-    if engine.policy.origin_source_is_async:
-        return async_to_sync(ask_async)(source, origin, engine.source_verdicts)
-    return ask_sync(source, origin, engine.source_verdicts)
+    if not engine.can_ask_sync:
+        return async_to_sync(_decide_async)(engine, request, origin)
+    facts = cgi_preflight(request.META, origin) if request.method == "OPTIONS" else None
+    return engine.preflight_sync(*facts) if facts is not None else engine.actual_sync(origin)
+
+
+async def _decide_async(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
+    facts = cgi_preflight(request.META, origin) if request.method == "OPTIONS" else None
+    if facts is not None:
+        return await engine.preflight_async(*facts)
+    return await engine.actual_async(origin)
 
 
 def _finish(response: Response, decision: Decision[str]) -> Response:
@@ -204,23 +194,3 @@ def _respond(status: int, headers: tuple[tuple[str, str], ...]) -> Response:
     if status != 204:
         response.headers["Content-Length"] = "0"
     return response
-
-
-def _report(
-    hook: DenialHook | None,
-    decision: Decision[str],
-    request: Request,
-    origin: str,
-    preflight: bool,
-) -> None:
-    meta = request.META
-    event = make_event(
-        decision.reason or Reason.ORIGIN_NOT_ALLOWED,
-        preflight,
-        origin,
-        request.method or "GET",
-        request.path_info,
-        meta.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD") if preflight else None,
-        meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") if preflight else None,
-    )
-    report(hook, event)
