@@ -142,9 +142,14 @@ async def test_request_without_origin_gets_vary_origin_only(client: Any) -> None
     assert "origin" in vary_tokens(response)
 
 
-async def test_repeated_origin_headers_are_denied(client: Any) -> None:
+async def test_the_first_origin_line_decides_as_in_every_adapter(client: Any) -> None:
+    # Design rule 17 (readers.py): the first Origin line decides, never several lines together;
+    # aiohttp used to deny any repeat while the ASGI adapter read the first line.
     http, _ = client
-    headers = CIMultiDict([("Origin", APP), ("Origin", APP)])
+    headers = CIMultiDict([("Origin", APP), ("Origin", "https://evil.example.net")])
+    response = await http.get("/items", headers=headers)
+    assert response.headers.getall("Access-Control-Allow-Origin") == [APP]
+    headers = CIMultiDict([("Origin", "https://evil.example.net"), ("Origin", APP)])
     response = await http.get("/items", headers=headers)
     assert "Access-Control-Allow-Origin" not in response.headers
 
@@ -274,17 +279,18 @@ async def test_request_headers_split_over_lines_are_read_as_one_list(client: Any
     assert refused.status == 403
 
 
-async def test_repeated_request_method_lines_refuse_the_preflight(client: Any) -> None:
+async def test_the_first_request_method_line_decides(client: Any) -> None:
     http, _ = client
-    headers = CIMultiDict(
-        [
-            ("Origin", APP),
-            ("Access-Control-Request-Method", "GET"),
-            ("Access-Control-Request-Method", "PUT"),
-        ]
-    )
-    response = await http.options("/items", headers=headers)
-    assert response.status == 403
+    for first, second, status in (("GET", "DELETE", 204), ("DELETE", "GET", 403)):
+        headers = CIMultiDict(
+            [
+                ("Origin", APP),
+                ("Access-Control-Request-Method", first),
+                ("Access-Control-Request-Method", second),
+            ]
+        )
+        response = await http.options("/items", headers=headers)
+        assert response.status == status, (first, second)
 
 
 async def test_options_without_request_method_is_an_ordinary_request(client: Any) -> None:

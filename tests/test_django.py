@@ -183,8 +183,11 @@ def test_denied_origin_gets_vary_only_and_the_view_still_runs() -> None:
     assert not any(name.lower().startswith("access-control-") for name in response.headers)
 
 
-def test_two_origins_joined_by_the_server_are_refused_not_reflected() -> None:
+def test_two_origins_joined_by_the_server_are_never_reflected_together() -> None:
+    # Design rule 17 (readers.py): the first line decides, as in every adapter.
     response = get("/plain/", origin=f"{APP}, https://evil.example")
+    assert response["Access-Control-Allow-Origin"] == APP
+    response = get("/plain/", origin=f"https://evil.example, {APP}")
     assert not response.has_header("Access-Control-Allow-Origin")
 
 

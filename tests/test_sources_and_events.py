@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -75,7 +76,8 @@ def test_event_description_is_one_escaped_line() -> None:
     )
     text = event.describe()
     assert "\n" not in text and "\r" not in text
-    assert "requested-method=PUT" in text
+    assert 'requested-method="PUT"' in text
+    assert 'origin="https://evil\\x0aexample"' in text
     assert "header_not_allowed" in text
     assert escape_for_log(None) == "-"
 
@@ -178,3 +180,185 @@ def test_a_source_that_changes_its_mind_is_heard_once_its_ttl_is_over(serve: Any
 def test_invalid_source_ttl_is_refused(ttl: object) -> None:
     with pytest.raises(corskit.ConfigError, match="origin_source_ttl"):
         corskit.Policy(origin_source=lambda origin: True, origin_source_ttl=ttl)  # type: ignore[arg-type]
+
+
+# -- the asker: coalescing, a worker thread for sync sources, the store protocol ---------------
+
+
+def _scope(origin: str | None) -> dict[str, Any]:
+    headers = [(b"origin", origin.encode())] if origin is not None else []
+    return {"type": "http", "method": "GET", "path": "/", "headers": headers}
+
+
+async def _call(app: Any, origin: str | None) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(_scope(origin), receive, send)
+    return sent
+
+
+def _acao(sent: list[dict[str, Any]]) -> list[bytes]:
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return [v for k, v in start["headers"] if k == b"access-control-allow-origin"]
+
+
+@pytest.mark.parametrize("kind", ["async", "sync"])
+def test_a_burst_of_one_new_origin_asks_the_source_once(kind: str) -> None:
+    # ttl=0: no memo, so one call for 100 requests is the coalescing of concurrent asks.
+    calls: list[str] = []
+
+    async def async_source(origin: str) -> bool:
+        calls.append(origin)
+        await asyncio.sleep(0.05)
+        return True
+
+    def sync_source(origin: str) -> bool:
+        calls.append(origin)
+        time.sleep(0.05)
+        return True
+
+    source = async_source if kind == "async" else sync_source
+    app = corskit.asgi.CORSMiddleware(
+        Recorder().asgi, corskit.Policy(origin_source=source, origin_source_ttl=0)
+    )
+
+    async def burst() -> list[list[dict[str, Any]]]:
+        return await asyncio.gather(*(_call(app, APP) for _ in range(100)))
+
+    answers = asyncio.run(burst())
+    assert calls == [APP]
+    assert all(_acao(sent) == [APP.encode()] for sent in answers)
+    asyncio.run(burst())  # the next burst asks again: nothing was remembered
+    assert calls == [APP, APP]
+
+
+def test_a_slow_sync_source_does_not_block_the_event_loop() -> None:
+    finished: list[str] = []
+
+    def slow_source(origin: str) -> bool:
+        time.sleep(0.2)
+        finished.append("source")
+        return True
+
+    app = corskit.asgi.CORSMiddleware(Recorder().asgi, corskit.Policy(origin_source=slow_source))
+
+    async def both() -> None:
+        async def asking() -> None:
+            assert _acao(await _call(app, APP)) == [APP.encode()]
+            finished.append("asked")
+
+        async def no_origin() -> None:
+            await asyncio.sleep(0.01)  # the source is running by now
+            await _call(app, None)
+            finished.append("no-origin")
+
+        await asyncio.gather(asking(), no_origin())
+
+    asyncio.run(both())
+    assert finished == ["no-origin", "source", "asked"]
+
+
+class Store:
+    """The store protocol: a sync and an async face; calling it is never right."""
+
+    def __init__(self, allowed: set[str], caches_itself: bool = False) -> None:
+        self.allowed = allowed
+        self.calls: list[str] = []
+        if caches_itself:
+            self.caches_itself = True
+
+    def is_allowed(self, origin: str) -> bool:
+        self.calls.append("sync")
+        return origin in self.allowed
+
+    async def is_allowed_async(self, origin: str) -> bool:
+        self.calls.append("async")
+        return origin in self.allowed
+
+    async def __call__(self, origin: str) -> bool:  # async: WSGI would refuse a plain source
+        raise AssertionError("a store is asked through its faces")
+
+
+def test_a_store_is_asked_through_its_sync_face_in_wsgi_and_async_face_in_asgi() -> None:
+    store = Store({APP})
+    wsgi = corskit.wsgi.CORSMiddleware(Recorder().wsgi, corskit.Policy(origin_source=store))
+    asgi = corskit.asgi.CORSMiddleware(Recorder().asgi, corskit.Policy(origin_source=store))
+    assert wsgi_request(wsgi, headers=[("origin", APP)]).get("access-control-allow-origin") == APP
+    assert asgi_request(asgi, headers=[("origin", APP)]).get("access-control-allow-origin") == APP
+    preflight = [("origin", APP), ("access-control-request-method", "GET")]
+    assert asgi_request(asgi, "OPTIONS", headers=preflight).status == 204  # remembered
+    assert store.calls == ["sync", "async"]
+    assert asgi_request(asgi, headers=[("origin", "https://other.example")]).cors_headers == {}
+    assert store.calls == ["sync", "async", "async"]
+
+
+def test_a_store_that_caches_itself_gets_no_memo() -> None:
+    # Its own cache is invalidated when its data changes; a memo's TTL would only delay that.
+    store = Store({APP}, caches_itself=True)
+    policy = corskit.Policy(origin_source=store, origin_source_ttl=60)
+    asgi = corskit.asgi.CORSMiddleware(Recorder().asgi, policy)
+    wsgi = corskit.wsgi.CORSMiddleware(Recorder().wsgi, policy)
+    assert asgi_request(asgi, headers=[("origin", APP)]).get("access-control-allow-origin") == APP
+    assert wsgi_request(wsgi, headers=[("origin", APP)]).get("access-control-allow-origin") == APP
+    store.allowed.clear()  # a client removed: the next request hears it
+    assert asgi_request(asgi, headers=[("origin", APP)]).cors_headers == {}
+    assert wsgi_request(wsgi, headers=[("origin", APP)]).cors_headers == {}
+    assert store.calls == ["async", "sync", "async", "sync"]
+
+
+class FailingStore(Store):
+    def is_allowed(self, origin: str) -> bool:
+        raise ConnectionError("store down")
+
+    async def is_allowed_async(self, origin: str) -> bool:
+        raise ConnectionError("store down")
+
+
+def _thread_failure(origin: str) -> bool:
+    raise ConnectionError("store down")
+
+
+@pytest.mark.parametrize("source", [FailingStore(set()), _thread_failure], ids=["store", "sync"])
+def test_sources_that_raise_fail_closed_in_both_modes(
+    source: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    events: list[DenialEvent] = []
+    policy = corskit.Policy(origin_source=source, origin_source_ttl=60)
+    asgi = corskit.asgi.CORSMiddleware(Recorder().asgi, policy, on_denial=events.append)
+    wsgi = corskit.wsgi.CORSMiddleware(Recorder().wsgi, policy, on_denial=events.append)
+    preflight = [("origin", APP), ("access-control-request-method", "GET")]
+    with caplog.at_level(logging.ERROR, logger="corskit"):
+        for request, app in ((asgi_request, asgi), (wsgi_request, wsgi)):
+            answer = request(app, headers=[("origin", APP)])
+            assert answer.raised is None and answer.status == 200
+            assert answer.cors_headers == {}
+            assert request(app, "OPTIONS", headers=preflight).status == 403
+    assert {e.reason for e in events} == {corskit.Reason.ORIGIN_SOURCE_FAILED}
+    assert len(events) == 4  # failures are not remembered: every request asked again
+    assert "origin_source failed" in caplog.text
+
+
+def test_malformed_origins_never_reach_a_source() -> None:
+    store = Store({APP})
+    asgi = corskit.asgi.CORSMiddleware(Recorder().asgi, corskit.Policy(origin_source=store))
+    wsgi = corskit.wsgi.CORSMiddleware(Recorder().wsgi, corskit.Policy(origin_source=store))
+    for origin in ["null", f"{APP}/", "https://APP.example.com", "https://a b", "x" * 5000]:
+        assert asgi_request(asgi, headers=[("origin", origin)]).cors_headers == {}
+        assert wsgi_request(wsgi, headers=[("origin", origin)]).cors_headers == {}
+    assert store.calls == []
+
+
+def test_an_async_only_source_is_refused_by_wsgi_but_a_store_with_a_sync_face_is_not() -> None:
+    async def source(origin: str) -> bool:
+        return True
+
+    with pytest.raises(corskit.ConfigError, match="cannot await"):
+        corskit.wsgi.CORSMiddleware(Recorder().wsgi, corskit.Policy(origin_source=source))
+    assert corskit.Policy(origin_source=Store(set())).origin_source_is_async  # async __call__
+    corskit.wsgi.CORSMiddleware(Recorder().wsgi, corskit.Policy(origin_source=Store(set())))

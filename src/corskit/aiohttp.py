@@ -33,15 +33,15 @@ from aiohttp import web
 from aiohttp.abc import AbstractMatchInfo
 
 from ._core.model.coercion import PolicyOrConfig, as_config
-from ._core.protocol.ask import ask_async
 from ._core.protocol.compiled import CompiledConfig
-from ._core.protocol.engine import Decision, Engine, Kind
+from ._core.protocol.engine import Engine, Kind
+from ._core.protocol.readers import PreflightFacts, multidict_origin, multidict_preflight
+from ._core.protocol.report import report_denial
 from ._core.protocol.vary import HeaderMerger
 from .config import Config
 from .errors import ConfigError, ConfigProblem
-from .events import DenialHook, make_event, report
+from .events import DenialHook
 from .marks import Choice, check_marks, cors_exempt, cors_policy, handler_mark, mark_of
-from .reasons import Reason
 
 __all__ = ["CORS", "cors_exempt", "cors_policy", "setup"]
 
@@ -49,8 +49,6 @@ T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _ACRM = "Access-Control-Request-Method"
-_ACRH = "Access-Control-Request-Headers"
-_ACRPN = "Access-Control-Request-Private-Network"
 _STATE: Any = (  # what the middleware decided, read back when the response is prepared
     web.RequestKey("corskit_headers", tuple)
     if hasattr(web, "RequestKey")
@@ -93,27 +91,20 @@ class CORS:
         engine = await self._engine_for(request)
         if engine is None:  # excluded, or no policy: same-origin only, untouched
             return await handler(request)
-        headers = request.headers
-        origins = headers.getall("Origin", ())
-        if not origins:
+        origin = multidict_origin(request.headers)  # design rule 17: the first line decides
+        if origin is None:
             # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
             request[_STATE] = ()
             return await handler(request)
-        origin = origins[0]
         if request.method == "OPTIONS":
-            methods = headers.getall(_ACRM, ())
-            if methods:
-                return await self._preflight(engine, request, origins, methods)
-        if len(origins) > 1:
-            decision = engine.denied_actual(Reason.ORIGIN_REPEATED)
-        else:
-            decision = engine.actual(origin)
-            if decision.kind is Kind.ASK_SOURCE:
-                decision = engine.actual(origin, await _ask(engine, origin))
+            facts = multidict_preflight(request.headers, origin)
+            if facts is not None:
+                return await self._preflight(engine, request, facts)
+        decision = await engine.actual_async(origin)
         if decision.kind is Kind.ACTUAL_OK:
             request[_STATE] = decision.headers
             return await handler(request)
-        self._report(decision, request, origin)
+        report_denial(self._on_denial, decision, request.method, request.path, origin)
         request[_STATE] = ()
         if decision.status is not None:
             return web.Response(status=decision.status)
@@ -139,31 +130,11 @@ class CORS:
     # -- preflights ------------------------------------------------------------------------
 
     async def _preflight(
-        self,
-        engine: Engine[str],
-        request: web.Request,
-        origins: list[str],
-        methods: list[str],
+        self, engine: Engine[str], request: web.Request, facts: PreflightFacts[str]
     ) -> web.StreamResponse:
-        headers = request.headers
-        origin, method = origins[0], methods[0]
-        request_headers_lines = headers.getall(_ACRH, ())
-        # Intermediaries may split Access-Control-Request-Headers: read the lines as one list.
-        request_headers = ",".join(request_headers_lines) if request_headers_lines else None
-        if len(methods) > 1:
-            decision = engine.denied_preflight(Reason.METHOD_MALFORMED)
-        elif len(origins) > 1:
-            decision = engine.denied_preflight(Reason.ORIGIN_REPEATED)
-        else:
-            private_network = headers.get(_ACRPN)
-            decision = engine.preflight(origin, method, request_headers, private_network)
-            if decision.kind is Kind.ASK_SOURCE:
-                verdict = await _ask(engine, origin)
-                decision = engine.preflight(
-                    origin, method, request_headers, private_network, verdict
-                )
+        decision = await engine.preflight_async(*facts)
         if decision.kind is Kind.PREFLIGHT_DENIED:
-            self._report(decision, request, origin, method, request_headers)
+            report_denial(self._on_denial, decision, "OPTIONS", request.path, facts[0], facts)
         return web.Response(status=decision.status or 204, headers=decision.headers)
 
     # -- policy choice ---------------------------------------------------------------------
@@ -188,27 +159,6 @@ class CORS:
         if match_info.http_exception is not None:
             return None
         return handler_mark(match_info.handler, method, _VIEW_METHODS)
-
-    # -- shared ----------------------------------------------------------------------------
-
-    def _report(
-        self,
-        decision: Decision[str],
-        request: web.Request,
-        origin: str,
-        method: str | None = None,
-        request_headers: str | None = None,
-    ) -> None:
-        event = make_event(
-            decision.reason or Reason.ORIGIN_NOT_ALLOWED,
-            decision.kind is Kind.PREFLIGHT_DENIED,
-            origin,
-            request.method,
-            request.path,
-            method,
-            request_headers,
-        )
-        report(self._on_denial, event)
 
 
 _CORS_KEY = web.AppKey("corskit", CORS)
@@ -244,12 +194,6 @@ def setup(
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-async def _ask(engine: Engine[str], origin: str) -> bool | Reason:
-    source = engine.policy.origin_source
-    assert source is not None
-    return await ask_async(source, origin, engine.source_verdicts)
 
 
 def _marks(app: web.Application, seen: set[int]) -> Iterator[Choice | None]:

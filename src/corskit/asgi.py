@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from types import MethodType
 from typing import Any, TypeVar
 
 from ._core.model.coercion import PolicyOrConfig, as_config
-from ._core.protocol.ask import ask_async
 from ._core.protocol.compiled import CompiledConfig, PolicyResolver
 from ._core.protocol.engine import Decision, Engine, Kind
+from ._core.protocol.readers import (
+    PreflightFacts,
+    UnreadableRequestError,
+    asgi_checked,
+    asgi_origin,
+    asgi_preflight,
+    asgi_value,
+)
+from ._core.protocol.report import report_denial
 from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
-from .events import DenialHook, is_listened, make_event, report
+from .errors import ConfigError
+from .events import DenialHook, escape_for_log
 from .reasons import Reason
 
 __all__ = ["CORSMiddleware", "route_path"]
@@ -36,6 +46,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+logger = logging.getLogger("corskit")
 
 _ERROR_BODY = b"Internal Server Error"
 # corskit's own non-204 answers (preflights, refusals) are empty text, said explicitly.
@@ -88,52 +100,79 @@ class CORSMiddleware:
         self._on_denial = on_denial
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            if scope["type"] == "websocket" and self._check_websocket:
-                await self._websocket(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        raw_headers = scope["headers"]
-        if type(raw_headers) is not list:
-            # ASGI allows any iterable, even a one-shot one: read it once, for everyone after us.
-            scope["headers"] = raw_headers = [tuple(line) for line in raw_headers]
-        engine = self._engine
-        if engine is None:
-            engine = self._engine_for(scope)
-            if engine is None:  # excluded path, or no policy: same-origin only, untouched
+        # True once the app or the server has the request: what they raise is theirs. Before,
+        # whatever breaks on a scope that breaks the ASGI spec makes it a non-CORS request.
+        passed = False
+        try:
+            if scope["type"] != "http":
+                passed = True
+                if scope["type"] == "websocket" and self._check_websocket:
+                    await self._websocket(scope, receive, send)
+                    return
                 await self.app(scope, receive, send)
                 return
-        if scope["method"] == "OPTIONS":
-            facts = _preflight_facts(raw_headers)
-            if facts is not None:
-                # Design rule 2: a preflight is answered here and never reaches the app.
-                decision = engine.known_preflights.get(facts) or engine.preflight(*facts)
-                if decision.kind is not _PREFLIGHT_OK:
-                    decision = await self._settle_preflight(decision, engine, scope, facts)
-                headers = list(decision.headers)
-                if decision.status != 204:
-                    headers.extend(_EMPTY_BODY_HEADERS)
-                await send(
-                    {"type": "http.response.start", "status": decision.status, "headers": headers}
-                )
-                await send({"type": "http.response.body", "body": b""})
+            raw_headers = scope["headers"]
+            if type(raw_headers) is not list:
+                # ASGI allows any iterable, even a one-shot one: read it once, for all after us.
+                scope["headers"] = raw_headers = [tuple(line) for line in raw_headers]
+            engine = self._engine
+            if engine is None:
+                engine = self._engine_for(scope)
+                if engine is None:  # excluded path, or no policy: same-origin only, untouched
+                    passed = True
+                    await self.app(scope, receive, send)
+                    return
+            if scope["method"] == "OPTIONS":
+                facts = asgi_preflight(raw_headers)
+                if facts is not None:
+                    # Design rule 2: a preflight is answered here and never reaches the app.
+                    decision = engine.known_preflights.get(facts)
+                    if decision is None or decision.kind is not _PREFLIGHT_OK:
+                        decision = await self._settle_preflight(decision, engine, scope, facts)
+                    headers = list(decision.headers)
+                    if decision.status != 204:
+                        headers.extend(_EMPTY_BODY_HEADERS)
+                    passed = True
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": decision.status,
+                            "headers": headers,
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            # readers.asgi_origin, inlined: design rule 17, the first Origin line decides.
+            for name, origin in raw_headers:  # noqa: B007 - origin is read after the loop
+                if name == b"origin":
+                    break
+            else:
+                passed = True
+                await self.app(scope, receive, _bind(_send_with_vary, send))
                 return
-        for name, origin in raw_headers:  # noqa: B007 - origin is read after the loop
-            if name == b"origin":
-                break  # design rule 17: the first Origin line decides; browsers send one
-        else:
-            await self.app(scope, receive, _bind(_send_with_vary, send))
+            cors = engine.allowed_cors.get(origin)
+            if cors is None:
+                if type(origin) is not bytes:
+                    asgi_value(origin)  # raises: the value breaks the ASGI spec
+                decision = engine.actual(origin)
+                if decision.kind is _ASK_SOURCE:
+                    decision = await engine.actual_async(origin)
+                if decision.kind is not _ALLOWED:
+                    report_denial(
+                        self._on_denial, decision, scope["method"], scope.get("path", ""), origin
+                    )
+                    passed = True
+                    await self._denied(decision, scope, receive, send)
+                    return
+                cors = decision.headers
+        except ConfigError:
+            raise  # a resolver's configuration error stays loud
+        except Exception as error:
+            if passed:
+                raise
+            _warn_unreadable(error)
+            await self.app(scope, receive, send)
             return
-        cors = engine.allowed_cors.get(origin)
-        if cors is None:
-            decision = engine.actual(origin)
-            if decision.kind is _ASK_SOURCE:
-                decision = engine.actual(origin, await self._ask(engine, origin))
-            if decision.kind is not _ALLOWED:
-                await self._denied(decision, scope, receive, send, origin)
-                return
-            cors = decision.headers
         state = [send, cors, False]
         try:
             await self.app(scope, receive, _bind(_send_with_cors, state))
@@ -149,12 +188,14 @@ class CORSMiddleware:
             raise
 
     def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
-        return self._compiled.engine_for_request(self._resolve, scope, route_path(scope))
+        path = route_path(scope)
+        if type(path) is not str:
+            raise UnreadableRequestError(f"the scope's path is {type(path).__name__}, not str")
+        return self._compiled.engine_for_request(self._resolve, scope, path)
 
     async def _denied(
-        self, decision: Decision[bytes], scope: Scope, receive: Receive, send: Send, origin: bytes
+        self, decision: Decision[bytes], scope: Scope, receive: Receive, send: Send
     ) -> None:
-        self._report(decision, scope, origin, None, None)
         if decision.status is not None:
             await _respond(send, decision.status, _MERGE((), ()))
             return
@@ -171,71 +212,61 @@ class CORSMiddleware:
     # -- preflights ------------------------------------------------------------------------
 
     async def _settle_preflight(
-        self, decision: Decision[bytes], engine: Engine[bytes], scope: Scope, facts: _PreflightFacts
+        self,
+        decision: Decision[bytes] | None,
+        engine: Engine[bytes],
+        scope: Scope,
+        facts: PreflightFacts[bytes],
     ) -> Decision[bytes]:
-        """The rare preflight paths: asking a dynamic source, reporting a denial."""
-        origin, method, request_headers, private_network = facts
-        if decision.kind is _ASK_SOURCE:
-            verdict = await self._ask(engine, origin)
-            decision = engine.preflight(origin, method, request_headers, private_network, verdict)
+        """The preflight paths off the memo: deciding (asking a source), reporting a denial."""
+        if decision is None:
+            decision = engine.preflight(*asgi_checked(facts))
+            if decision.kind is _ASK_SOURCE:
+                decision = await engine.preflight_async(*facts)
         if decision.kind is Kind.PREFLIGHT_DENIED:
-            self._report(decision, scope, origin, method, request_headers)
+            path = scope.get("path", "")
+            report_denial(self._on_denial, decision, "OPTIONS", path, facts[0], facts)
         return decision
 
-    # -- shared ----------------------------------------------------------------------------
-
-    async def _ask(self, engine: Engine[bytes], origin: bytes) -> bool | Reason:
-        source = engine.policy.origin_source
-        assert source is not None
-        return await ask_async(source, origin.decode("latin-1"), engine.source_verdicts)
-
-    def _report(
-        self,
-        decision: Decision[bytes],
-        scope: Scope,
-        origin: bytes,
-        method: bytes | None,
-        request_headers: bytes | None,
-    ) -> None:
-        if not is_listened(self._on_denial):
-            return
-        reason = decision.reason or Reason.ORIGIN_NOT_ALLOWED
-        preflight = decision.kind is Kind.PREFLIGHT_DENIED
-        event = make_event(
-            reason,
-            preflight,
-            origin,
-            scope.get("method", "GET"),
-            scope.get("path", ""),
-            method,
-            request_headers,
-        )
-        report(self._on_denial, event)
-
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            allowed = await self._websocket_allowed(scope)
+        except ConfigError:
+            raise
+        except Exception as error:
+            _warn_unreadable(error)
+            allowed = True  # as a handshake without Origin: the app judges it
+        if allowed:
+            await self.app(scope, receive, send)
+            return
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            # Closing before accepting makes the server refuse the handshake with 403.
+            await send({"type": "websocket.close", "code": 1008})
+
+    async def _websocket_allowed(self, scope: Scope) -> bool:
         if type(scope["headers"]) is not list:
             scope["headers"] = [tuple(line) for line in scope["headers"]]
         engine = self._engine
         if engine is None:
             engine = self._engine_for(scope)
-        origin = _first(scope["headers"], b"origin") if engine is not None else None
+        origin = asgi_origin(scope["headers"]) if engine is not None else None
         if engine is None or origin is None:
-            await self.app(scope, receive, send)
-            return
-        decision = engine.actual(origin)
-        if decision.kind is Kind.ASK_SOURCE:
-            decision = engine.actual(origin, await self._ask(engine, origin))
+            return True
+        decision = await engine.actual_async(origin)
         if decision.kind is Kind.ACTUAL_OK:
-            await self.app(scope, receive, send)
-            return
-        event = make_event(
-            Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED, False, origin, "GET", scope.get("path", "")
-        )
-        report(self._on_denial, event)
-        message = await receive()
-        if message["type"] == "websocket.connect":
-            # Closing before accepting makes the server refuse the handshake with 403.
-            await send({"type": "websocket.close", "code": 1008})
+            return True
+        denied = engine.denied_actual(Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED)
+        report_denial(self._on_denial, denied, "GET", scope.get("path", ""), origin)
+        return False
+
+
+def _warn_unreadable(error: Exception) -> None:
+    logger.warning(
+        "corskit: the request breaks the ASGI spec where corskit reads it (%s); "
+        "it passes to the app as a non-CORS request",
+        escape_for_log(f"{type(error).__name__}: {error}"),
+    )
 
 
 # -- the app's send, wrapped -------------------------------------------------------------------
@@ -321,43 +352,6 @@ async def _start_with_cors(state: list[Any], message: Message) -> None:
     await send(message)
 
 
-_ACRM = b"access-control-request-method"
-_ACRH = b"access-control-request-headers"
-_ACRPN = b"access-control-request-private-network"
-
-# Origin, request method, joined request headers, private-network value.
-_PreflightFacts = tuple[bytes, bytes, bytes | None, bytes | None]
-
-
-def _preflight_facts(raw_headers: list[tuple[bytes, bytes]]) -> _PreflightFacts | None:
-    """One pass over an OPTIONS request's headers; None unless it is a CORS preflight.
-
-    Design rule 17: the first Origin and Access-Control-Request-Method lines decide (browsers
-    send one of each); Access-Control-Request-Headers split over several lines is one list.
-    """
-    origin = method = private_network = None
-    request_headers: list[bytes] = []
-    for name, value in raw_headers:
-        size = len(name)  # 6: origin; 29, 30, 38: the access-control-request-* names
-        if size == 6:
-            if name == b"origin" and origin is None:
-                origin = value
-        elif size > 28:
-            if name == _ACRH:
-                request_headers.append(value)
-            elif name == _ACRM:
-                if method is None:
-                    method = value
-            elif name == _ACRPN and private_network is None:
-                private_network = value
-    if origin is None or method is None:
-        return None
-    joined = None
-    if request_headers:
-        joined = request_headers[0] if len(request_headers) == 1 else b",".join(request_headers)
-    return origin, method, joined, private_network
-
-
 def route_path(scope: Scope) -> str:
     """The path the application's router matches: ``path`` without the ``root_path`` prefix.
 
@@ -370,13 +364,6 @@ def route_path(scope: Scope) -> str:
     if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
         return path[len(root) :] or "/"
     return path
-
-
-def _first(raw_headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
-    for key, value in raw_headers:
-        if key == name:
-            return value
-    return None
 
 
 async def _respond(

@@ -1,12 +1,13 @@
 """Denial events: every refused cross-origin request, with its reason, for logs and metrics.
 
 Request-derived values are escaped before they reach a log line, so a hostile Origin cannot
-forge log entries (CVE-2024-1681 in flask-cors).
+forge log entries (CVE-2024-1681 in flask-cors): the escaping is injective (two different
+values never log alike, a real CR LF and the text ``\\x0d\\x0a`` included) and every value is
+quoted, so no value can close its field and fake another.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,21 +15,52 @@ from .reasons import Reason
 
 __all__ = ["DenialEvent", "escape_for_log"]
 
-logger = logging.getLogger("corskit")
-
 MAX_LOGGED_LENGTH = 200
+
+# Printable ASCII stands for itself, except the two characters the escaping itself uses.
+_ESCAPES = {ord("\\"): "\\\\", ord('"'): '\\"'}
+for _code in (*range(0x20), 0x7F):
+    _ESCAPES[_code] = f"\\x{_code:02x}"
+del _code
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def escape_for_log(value: str | bytes | None) -> str:
-    """Printable ASCII only, bounded: control bytes and non-ASCII become escapes."""
+    """One line of printable ASCII, bounded, and injective: each value logs its own way.
+
+    ``\\`` becomes ``\\\\`` and ``"`` becomes ``\\"``; control characters and non-ASCII become
+    ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``; printable ASCII stays itself. ``bytes`` are read
+    as latin-1. A value longer than 200 characters is clipped and ends in ``...`` outside the
+    text a quoted field holds (see :meth:`DenialEvent.describe`). ``None`` is ``-``.
+    """
     if value is None:
         return "-"
     if isinstance(value, bytes):
         value = value.decode("latin-1")
     clipped = value[:MAX_LOGGED_LENGTH]
-    escaped = clipped.encode("ascii", "backslashreplace").decode("ascii")
-    escaped = "".join(c if " " <= c <= "~" else f"\\x{ord(c):02x}" for c in escaped)
+    escaped = clipped.translate(_ESCAPES)
+    if not escaped.isascii():
+        escaped = "".join(c if c.isascii() else _escape_char(c) for c in escaped)
     return escaped + ("..." if len(value) > MAX_LOGGED_LENGTH else "")
+
+
+def _quoted(value: str | None) -> str:
+    """A log field: the escaped value in quotes (``-`` unquoted for no value); a clipped value's
+    ``...`` goes after the closing quote, so it never reads as part of the value."""
+    if value is None:
+        return "-"
+    text = escape_for_log(value)
+    if len(value) > MAX_LOGGED_LENGTH:
+        return f'"{text[:-3]}"...'
+    return f'"{text}"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,59 +76,18 @@ class DenialEvent:
     requested_headers: str | None = None
 
     def describe(self) -> str:
+        """One log line; every request-derived value escaped and quoted."""
         kind = "preflight" if self.preflight else "request"
         extra = ""
         if self.requested_method is not None:
-            extra += f" requested-method={escape_for_log(self.requested_method)}"
+            extra += f" requested-method={_quoted(self.requested_method)}"
         if self.requested_headers is not None:
-            extra += f" requested-headers={escape_for_log(self.requested_headers)}"
+            extra += f" requested-headers={_quoted(self.requested_headers)}"
         return (
-            f"corskit denied {kind} {escape_for_log(self.method)} {escape_for_log(self.path)} "
-            f"from origin={escape_for_log(self.origin)}{extra}: {self.reason.value} "
+            f"corskit denied {kind} method={_quoted(self.method)} path={_quoted(self.path)} "
+            f"origin={_quoted(self.origin)}{extra}: {self.reason.value} "
             f"({self.reason.explanation})"
         )
 
 
 DenialHook = Callable[[DenialEvent], None]
-
-
-def is_listened(hook: DenialHook | None) -> bool:
-    """Whether anyone wants denial events: building one costs more than the denial itself."""
-    return hook is not None or logger.isEnabledFor(logging.DEBUG)
-
-
-def report(hook: DenialHook | None, event: DenialEvent) -> None:
-    """Send a denial to the debug log and the user's hook; a failing hook breaks nothing."""
-    if logger.isEnabledFor(logging.DEBUG):
-        logger.debug("%s", event.describe())
-    if hook is not None:
-        try:
-            hook(event)
-        except Exception:
-            logger.exception("corskit on_denial hook failed")
-
-
-def _decode(value: bytes | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return value.decode("latin-1")
-
-
-def make_event(
-    reason: Reason,
-    preflight: bool,
-    origin: bytes | str,
-    method: str,
-    path: str,
-    requested_method: bytes | str | None = None,
-    requested_headers: bytes | str | None = None,
-) -> DenialEvent:
-    return DenialEvent(
-        reason,
-        preflight,
-        _decode(origin) or "",
-        method,
-        path,
-        _decode(requested_method),
-        _decode(requested_headers),
-    )

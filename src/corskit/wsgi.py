@@ -6,6 +6,7 @@ so preflights are answered before routing and authentication. Do not stack two C
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
@@ -13,13 +14,13 @@ from types import MethodType, TracebackType
 from typing import Any
 
 from ._core.model.coercion import PolicyOrConfig, as_config
-from ._core.protocol.ask import ask_sync
 from ._core.protocol.compiled import CompiledConfig, PolicyResolver
 from ._core.protocol.engine import Decision, Engine, Kind
+from ._core.protocol.readers import UnreadableRequestError, cgi_preflight, cgi_value
+from ._core.protocol.report import report_denial
 from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
 from .errors import ConfigError, ConfigProblem
-from .events import DenialHook, is_listened, make_event, report
-from .reasons import Reason
+from .events import DenialHook, escape_for_log
 
 __all__ = ["CORSMiddleware"]
 
@@ -29,6 +30,8 @@ _ALLOWED = Kind.ACTUAL_OK
 _ASK_SOURCE = Kind.ASK_SOURCE
 _PREFLIGHT_OK = Kind.PREFLIGHT_OK
 _VARY_ORIGIN = ("vary", "Origin")
+
+logger = logging.getLogger("corskit")
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 StartResponse = Callable[..., Callable[[bytes], object]]
@@ -83,17 +86,17 @@ class CORSMiddleware:
     ) -> None:
         self.app = app
         self.config = as_config(policy, policy_options)
-        for name, compiled in self.config.policies.items():
-            if compiled.origin_source_is_async:
+        self._compiled = CompiledConfig(self.config, str)
+        for name, engine in self._compiled.engines.items():
+            if not engine.can_ask_sync:
                 raise ConfigError(
                     ConfigProblem(
                         f"policies.{name}.origin_source",
-                        compiled.origin_source,
+                        engine.policy.origin_source,
                         "is async, and a WSGI server cannot await it",
-                        "give a synchronous callable (or the sync face of a store)",
+                        "give a synchronous callable (or a store with is_allowed())",
                     )
                 )
-        self._compiled = CompiledConfig(self.config, str)
         router = self._compiled.router
         self._resolve = resolve_policy
         static = router.is_static and resolve_policy is None
@@ -102,40 +105,65 @@ class CORSMiddleware:
         self._on_denial = on_denial
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        engine = self._engine
-        if engine is None:
-            engine = self._engine_for(environ)
-            if engine is None:  # excluded path, or no policy: same-origin only, untouched
-                return self.app(environ, start_response)
-        origin: str | None = environ.get("HTTP_ORIGIN")
-        if origin is None:
-            return self.app(environ, _bind(_start_with_vary, start_response))
-        if environ["REQUEST_METHOD"] == "OPTIONS":  # required by PEP 3333
-            method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-            if method is not None:
-                # Design rule 2: a preflight is answered here and never reaches the app.
-                facts = (
-                    origin,
-                    method,
-                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-                    environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-                )
-                decision = engine.known_preflights.get(facts) or engine.preflight(*facts)
-                if decision.kind is not _PREFLIGHT_OK:
-                    decision = self._settle_preflight(decision, engine, environ, origin, method)
-                headers = list(decision.headers)
-                if decision.status != 204:
-                    headers.extend(_EMPTY_BODY_HEADERS)
-                start_response(_status_line(decision.status or 204), headers)
-                return []
-        cors = engine.allowed_cors.get(origin)
-        if cors is None:
-            decision = engine.actual(origin)
-            if decision.kind is _ASK_SOURCE:
-                decision = engine.actual(origin, self._ask(engine, origin))
-            if decision.kind is not _ALLOWED:
-                return self._denied(decision, environ, start_response, origin)
-            cors = decision.headers
+        # True once the app or the server has the request: what they raise is theirs. Before,
+        # whatever breaks on an environ that breaks PEP 3333 makes it a non-CORS request.
+        passed = False
+        try:
+            engine = self._engine
+            if engine is None:
+                engine = self._engine_for(environ)
+                if engine is None:  # excluded path, or no policy: same-origin only, untouched
+                    passed = True
+                    return self.app(environ, start_response)
+            # readers.cgi_origin, its lookup inlined (cgi_value reads the first line below).
+            origin: str | None = environ.get("HTTP_ORIGIN")
+            if origin is None:
+                passed = True
+                return self.app(environ, _bind(_start_with_vary, start_response))
+            if environ["REQUEST_METHOD"] == "OPTIONS":  # required by PEP 3333
+                method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+                if method is not None:
+                    # Design rule 2: a preflight is answered here and never reaches the app.
+                    facts = (
+                        origin,
+                        method,
+                        environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+                        environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+                    )
+                    decision = engine.known_preflights.get(facts)
+                    if decision is None or decision.kind is not _PREFLIGHT_OK:
+                        decision = self._settle_preflight(decision, engine, environ, facts)
+                    headers = list(decision.headers)
+                    if decision.status != 204:
+                        headers.extend(_EMPTY_BODY_HEADERS)
+                    passed = True
+                    start_response(_status_line(decision.status or 204), headers)
+                    return []
+            cors = engine.allowed_cors.get(origin)
+            if cors is None:
+                if type(origin) is not str or "," in origin:
+                    origin = cgi_value(origin)  # the first of joined lines (design rule 17)
+                decision = engine.actual(origin)
+                if decision.kind is _ASK_SOURCE:
+                    decision = engine.actual_sync(origin)
+                if decision.kind is not _ALLOWED:
+                    report_denial(
+                        self._on_denial,
+                        decision,
+                        environ["REQUEST_METHOD"],
+                        environ.get("PATH_INFO", ""),
+                        origin,
+                    )
+                    passed = True
+                    return self._denied(decision, environ, start_response)
+                cors = decision.headers
+        except ConfigError:
+            raise  # a resolver's configuration error stays loud
+        except Exception as error:
+            if passed:
+                raise
+            _warn_unreadable(error)
+            return self.app(environ, start_response)
         state = [start_response, cors, False]
         try:
             result = self.app(environ, _bind(_start_with_cors, state))
@@ -157,16 +185,17 @@ class CORSMiddleware:
         return _UntilFirstChunk(result, start_response, error_headers)
 
     def _engine_for(self, environ: Environ) -> Engine[str] | None:
-        return self._compiled.engine_for_request(self._resolve, environ, _router_path(environ))
+        path = _router_path(environ)
+        if type(path) is not str:
+            raise UnreadableRequestError(f"PATH_INFO is {type(path).__name__}, not str")
+        return self._compiled.engine_for_request(self._resolve, environ, path)
 
     def _denied(
         self,
         decision: Decision[str],
         environ: Environ,
         start_response: StartResponse,
-        origin: str,
     ) -> Iterable[bytes]:
-        self._report(decision, environ, origin)
         if decision.status is not None:
             return _respond(start_response, decision.status, _MERGE((), ()))
 
@@ -180,47 +209,31 @@ class CORSMiddleware:
 
     def _settle_preflight(
         self,
-        decision: Decision[str],
+        decision: Decision[str] | None,
         engine: Engine[str],
         environ: Environ,
-        origin: str,
-        method: str,
+        facts: tuple[str, str, str | None, str | None],
     ) -> Decision[str]:
-        """The rare preflight paths: asking a dynamic source, reporting a denial."""
-        request_headers = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-        private_network = environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
-        if decision.kind is _ASK_SOURCE:
-            verdict = self._ask(engine, origin)
-            decision = engine.preflight(origin, method, request_headers, private_network, verdict)
+        """The preflight paths off the memo: deciding (asking a source), reporting a denial."""
+        if decision is None:
+            read = cgi_preflight(environ, cgi_value(facts[0]))
+            assert read is not None  # the method is there: the caller read it
+            facts = read
+            decision = engine.preflight(*facts)
+            if decision.kind is _ASK_SOURCE:
+                decision = engine.preflight_sync(*facts)
         if decision.kind is Kind.PREFLIGHT_DENIED:
-            self._report(decision, environ, origin, method, request_headers)
+            path = environ.get("PATH_INFO", "")
+            report_denial(self._on_denial, decision, "OPTIONS", path, facts[0], facts)
         return decision
 
-    def _ask(self, engine: Engine[str], origin: str) -> bool | Reason:
-        source = engine.policy.origin_source
-        assert source is not None
-        return ask_sync(source, origin, engine.source_verdicts)
 
-    def _report(
-        self,
-        decision: Decision[str],
-        environ: Environ,
-        origin: str,
-        method: str | None = None,
-        request_headers: str | None = None,
-    ) -> None:
-        if not is_listened(self._on_denial):
-            return
-        event = make_event(
-            decision.reason or Reason.ORIGIN_NOT_ALLOWED,
-            decision.kind is Kind.PREFLIGHT_DENIED,
-            origin,
-            environ.get("REQUEST_METHOD", "GET"),
-            environ.get("PATH_INFO", ""),
-            method,
-            request_headers,
-        )
-        report(self._on_denial, event)
+def _warn_unreadable(error: Exception) -> None:
+    logger.warning(
+        "corskit: the environ breaks PEP 3333 where corskit reads it (%s); "
+        "the request passes to the app as a non-CORS request",
+        escape_for_log(f"{type(error).__name__}: {error}"),
+    )
 
 
 # -- the app's start_response, wrapped ---------------------------------------------------------

@@ -23,9 +23,8 @@ from urllib.parse import unquote
 
 from .._core.model import http as _http
 from .._core.model.origins import parse_pattern, parse_request_origin
-from .._core.protocol.ask import ask_sync
 from .._core.protocol.compiled import CompiledConfig
-from .._core.protocol.engine import Decision, Engine, Kind
+from .._core.protocol.engine import Decision, Engine
 from ..config import Config, coerce_config
 from ..errors import ConfigError, ConfigProblem, nearest_hint
 from ..policy import Policy
@@ -227,9 +226,7 @@ def _judge(config: Config, request: BrowserRequest, path: str) -> _Outcome:
             lines.append(f"BLOCKED at the preflight: {verdict.reason}{why}")
             return _Outcome(False, lines, "preflight", decision.reason, name)
         lines.append(f"preflight: {decision.status} {_format(decision.headers)}")
-    decision = engine.actual(request.origin)
-    if decision.kind is Kind.ASK_SOURCE:
-        decision = engine.actual(request.origin, _ask(engine, request.origin))
+    decision = engine.actual_sync(request.origin)
     verdict = judge_actual(request, decision.headers)
     if not verdict.allowed:
         why = _why(engine.policy, name, request, decision.reason)
@@ -382,17 +379,7 @@ def _next_change(
 
 def _preflight_decision(engine: Engine[str], request: BrowserRequest) -> Decision[str]:
     names = ",".join(request.unsafe_header_names()) or None
-    decision = engine.preflight(request.origin, request.method, names, None)
-    if decision.kind is Kind.ASK_SOURCE:
-        verdict = _ask(engine, request.origin)
-        decision = engine.preflight(request.origin, request.method, names, None, verdict)
-    return decision
-
-
-def _ask(engine: Engine[str], origin: str) -> bool | Reason:
-    source = engine.policy.origin_source
-    assert source is not None
-    return ask_sync(source, origin, engine.source_verdicts)
+    return engine.preflight_sync(request.origin, request.method, names, None)
 
 
 def _format(headers: Sequence[tuple[str, str]]) -> str:

@@ -41,11 +41,12 @@ from django.utils.cache import (  # type: ignore[import-untyped]  # idem
     patch_vary_headers,
 )
 
-from .._core.protocol.ask import ask_async, ask_sync
 from .._core.protocol.compiled import CompiledConfig
 from .._core.protocol.engine import Decision, Engine, Kind
+from .._core.protocol.readers import cgi_origin, cgi_preflight
+from .._core.protocol.report import report_denial
 from ..errors import ConfigError
-from ..events import DenialHook, make_event, report
+from ..events import DenialHook
 from ..reasons import Reason
 from . import conf
 from .decorators import policy_of
@@ -109,7 +110,7 @@ class CORSMiddleware:
             return self.__acall__(request)
         response = self.get_response(request)
         current = self._current()
-        origin: str | None = request.META.get("HTTP_ORIGIN")
+        origin = cgi_origin(request.META)  # design rule 17: the first line decides
         if origin is None:
             return _vary_if_cors(current, request, response)
         if isinstance(response, _Answer):
@@ -123,7 +124,7 @@ class CORSMiddleware:
     async def __acall__(self, request: Request) -> Response:
         response = await self.get_response(request)
         current = self._current()
-        origin: str | None = request.META.get("HTTP_ORIGIN")
+        origin = cgi_origin(request.META)  # design rule 17: the first line decides
         if origin is None:
             return _vary_if_cors(current, request, response)
         if isinstance(response, _Answer):
@@ -272,7 +273,8 @@ def _conclude(
     preflight = _is_preflight(request)
     decision = _strictest(engines, decisions, preflight)
     if decision.kind is not Kind.ACTUAL_OK and decision.kind is not Kind.PREFLIGHT_OK:
-        _report(current.on_denial, decision, request, origin, preflight)
+        facts = cgi_preflight(request.META, origin) if preflight else None
+        report_denial(current.on_denial, decision, request.method, request.path_info, origin, facts)
     if preflight:
         # No view answered it (a 404, a redirect, another middleware's refusal): corskit does.
         # (Not response.close(): Django's close() announces the end of the request.)
@@ -289,7 +291,8 @@ def _answer_early(
         return None
     preflight = kind is Kind.PREFLIGHT_OK or kind is Kind.PREFLIGHT_DENIED
     if kind is not Kind.PREFLIGHT_OK:
-        _report(current.on_denial, decision, request, origin, preflight)
+        facts = cgi_preflight(request.META, origin) if preflight else None
+        report_denial(current.on_denial, decision, request.method, request.path_info, origin, facts)
     if preflight:
         return _respond(decision.status or 204, decision.headers)
     if decision.status is not None:
@@ -297,50 +300,28 @@ def _answer_early(
     return None  # Fetch: a denied actual request still reaches the view; the browser hides it
 
 
-def _decide_sync(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
-    decision = _decide(engine, request, origin)
-    if decision.kind is Kind.ASK_SOURCE:
-        decision = _decide(engine, request, origin, _ask_sync(engine, origin))
-    return decision
-
-
-async def _decide_async(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
-    decision = _decide(engine, request, origin)
-    if decision.kind is Kind.ASK_SOURCE:
-        source = engine.policy.origin_source
-        assert source is not None
-        decision = _decide(
-            engine, request, origin, await ask_async(source, origin, engine.source_verdicts)
-        )
-    return decision
-
-
 def _is_preflight(request: Request) -> bool:
     return request.method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in request.META
 
 
-def _decide(
-    engine: Engine[str], request: Request, origin: str, verdict: bool | Reason | None = None
-) -> Decision[str]:
-    if _is_preflight(request):
-        meta = request.META
-        return engine.preflight(
-            origin,
-            meta["HTTP_ACCESS_CONTROL_REQUEST_METHOD"],
-            meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            meta.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-            verdict,
-        )
-    return engine.actual(origin, verdict)
+def _decide(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
+    facts = cgi_preflight(request.META, origin) if request.method == "OPTIONS" else None
+    return engine.preflight(*facts) if facts is not None else engine.actual(origin)
 
 
-def _ask_sync(engine: Engine[str], origin: str) -> bool | Reason:
+def _decide_sync(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
     """Sync mode can still await an async source: Django runs it on an event loop for us."""
-    source = engine.policy.origin_source
-    assert source is not None
-    if engine.policy.origin_source_is_async:
-        return async_to_sync(ask_async)(source, origin, engine.source_verdicts)
-    return ask_sync(source, origin, engine.source_verdicts)
+    if not engine.can_ask_sync:
+        return async_to_sync(_decide_async)(engine, request, origin)
+    facts = cgi_preflight(request.META, origin) if request.method == "OPTIONS" else None
+    return engine.preflight_sync(*facts) if facts is not None else engine.actual_sync(origin)
+
+
+async def _decide_async(engine: Engine[str], request: Request, origin: str) -> Decision[str]:
+    facts = cgi_preflight(request.META, origin) if request.method == "OPTIONS" else None
+    if facts is not None:
+        return await engine.preflight_async(*facts)
+    return await engine.actual_async(origin)
 
 
 def _finish(response: Response, decision: Decision[str]) -> Response:
@@ -360,23 +341,3 @@ def _respond(status: int, headers: tuple[tuple[str, str], ...]) -> Response:
     if status != 204:
         response.headers["Content-Length"] = "0"
     return response
-
-
-def _report(
-    hook: DenialHook | None,
-    decision: Decision[str],
-    request: Request,
-    origin: str,
-    preflight: bool,
-) -> None:
-    meta = request.META
-    event = make_event(
-        decision.reason or Reason.ORIGIN_NOT_ALLOWED,
-        preflight,
-        origin,
-        request.method or "GET",
-        request.path_info,
-        meta.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD") if preflight else None,
-        meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") if preflight else None,
-    )
-    report(hook, event)

@@ -1,28 +1,46 @@
-"""Asking a policy's dynamic origin source, sync or async, failing closed, behind a memo.
+"""Asking a policy's dynamic origin source: one asker per engine, sync or async, failing closed.
 
-The source is consulted only after the static patterns missed, and only for a well-formed
-origin: garbage never reaches user code or a database. Its answers, allow and deny alike, are
-remembered for ``Policy.origin_source_ttl`` seconds in a bounded table, so a burst of requests
-(or an attacker cycling origins) costs at most one call per origin per period. Failures are
-not remembered: the next request asks again.
+The engine asks only after its static patterns missed, and only about a well-formed origin:
+garbage never reaches user code or a database. What the asker adds around the source:
+
+- a memo: answers, allow and deny alike, are remembered for ``Policy.origin_source_ttl``
+  seconds in a bounded table, so a burst of requests (or an attacker cycling origins) costs at
+  most one call per origin per period. Failures are not remembered: the next request asks
+  again. A source that says ``caches_itself = True`` (a store that invalidates its own cache
+  when its data changes) gets no memo: the memo's TTL would only delay a change.
+- in async mode, coalescing: concurrent requests with one new origin share one question (one
+  task per origin in flight), so a burst of a new client's requests is one database query.
+- in async mode, a synchronous callable runs in a worker thread (``asyncio.to_thread``): a
+  source that blocks on a database never blocks the event loop and every other request.
+- the store protocol: a source with methods ``is_allowed(origin) -> bool`` and
+  ``async is_allowed_async(origin) -> bool`` is asked through them, the sync face from WSGI,
+  the async face from ASGI, instead of being called.
+
+An async-only source cannot be asked synchronously: the sync face refuses it with a clear log.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
 
-from ...policy import OriginSource
+from ...policy import Policy
 from ...reasons import Reason
 from ..model.origins import parse_request_origin
 
-__all__ = ["SourceVerdicts", "ask_async", "ask_sync"]
+__all__ = ["SourceAsker", "SourceVerdicts"]
 
 logger = logging.getLogger("corskit")
 
 MAX_REMEMBERED = 4096
+
+Verdict = bool | Reason
+"""A source's answer (True: allowed, False: not), or the Reason it could not answer."""
 
 
 class SourceVerdicts:
@@ -54,55 +72,131 @@ class SourceVerdicts:
         entries[origin] = (self._clock() + self._ttl, allowed)
 
 
-def _known(memo: SourceVerdicts | None, origin: str) -> bool | Reason | None:
-    if parse_request_origin(origin) is None:
-        return Reason.ORIGIN_MALFORMED
-    return memo.get(origin) if memo is not None else None
+class SourceAsker:
+    """Asks one origin source, the way its shape and the server's mode call for.
 
+    Built once per engine (:meth:`for_policy`); shared by every request of that engine.
+    """
 
-def ask_sync(
-    source: OriginSource, origin: str, memo: SourceVerdicts | None = None
-) -> bool | Reason:
-    """Run a synchronous source; an exception or a non-bool answer denies."""
-    known = _known(memo, origin)
-    if known is not None:
-        return known
-    try:
-        answer = source(origin)
+    __slots__ = ("_call", "_call_is_async", "_face", "_face_async", "_in_flight", "memo")
+
+    def __init__(
+        self,
+        source: Callable[[str], Any],
+        ttl: float,
+        *,
+        is_async: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        face = getattr(source, "is_allowed", None)
+        face_async = getattr(source, "is_allowed_async", None)
+        has_faces = callable(face) and callable(face_async)
+        self._face: Callable[[str], object] | None = face if has_faces else None
+        self._face_async: Callable[[str], object] | None = face_async if has_faces else None
+        self._call = source
+        self._call_is_async = is_async
+        caches_itself = getattr(source, "caches_itself", False) is True
+        self.memo: SourceVerdicts | None = None if caches_itself else SourceVerdicts(ttl, clock)
+        """Remembered answers, or None for a source that caches itself."""
+        self._in_flight: dict[str, asyncio.Task[Verdict]] = {}
+
+    @classmethod
+    def for_policy(cls, policy: Policy) -> SourceAsker | None:
+        """The asker of ``policy.origin_source``, or None when the policy has no source."""
+        source = policy.origin_source
+        if source is None:
+            return None
+        return cls(source, policy.origin_source_ttl, is_async=policy.origin_source_is_async)
+
+    @property
+    def can_ask_sync(self) -> bool:
+        """False for an async-only source: a WSGI server cannot await it."""
+        return self._face is not None or not self._call_is_async
+
+    # -- sync ------------------------------------------------------------------------------
+
+    def ask_sync(self, origin: str) -> Verdict:
+        """The source's answer about ``origin``, from a synchronous server (no event loop)."""
+        known = self._known(origin)
+        if known is not None:
+            return known
+        if not self.can_ask_sync:
+            logger.error(
+                "corskit: an async origin_source cannot be used from WSGI; give a synchronous "
+                "callable, or a store with is_allowed(); the origin is refused"
+            )
+            return Reason.ORIGIN_SOURCE_FAILED
+        ask = self._face if self._face is not None else self._call
+        try:
+            answer = ask(origin)
+        except Exception:
+            logger.exception("corskit: origin_source failed; the origin is refused")
+            return Reason.ORIGIN_SOURCE_FAILED
         if inspect.isawaitable(answer):
             _close(answer)
-            logger.error("corskit: an async origin_source cannot be used from WSGI")
+            logger.error(
+                "corskit: the origin_source answered with an awaitable: an async origin_source "
+                "cannot be used from WSGI; the origin is refused"
+            )
             return Reason.ORIGIN_SOURCE_FAILED
-    except Exception:
-        logger.exception("corskit: origin_source failed; the origin is refused")
-        return Reason.ORIGIN_SOURCE_FAILED
-    return _remember(memo, origin, answer is True)
+        return self._remember(origin, answer is True)
+
+    # -- async -----------------------------------------------------------------------------
+
+    async def ask_async(self, origin: str) -> Verdict:
+        """The source's answer about ``origin``, from an event loop; one question per origin.
+
+        Concurrent callers with the same origin await the same task. A caller cancelled while
+        waiting leaves the question running for the others (and for the memo).
+        """
+        known = self._known(origin)
+        if known is not None:
+            return known
+        loop = asyncio.get_running_loop()
+        pending = self._in_flight.get(origin)
+        if pending is None or pending.get_loop() is not loop:
+            pending = loop.create_task(self._ask_now(origin))
+            self._in_flight[origin] = pending
+            pending.add_done_callback(partial(self._landed, origin))
+        return await asyncio.shield(pending)
+
+    async def _ask_now(self, origin: str) -> Verdict:
+        try:
+            answer: object
+            if self._face_async is not None:
+                answer = self._face_async(origin)
+            elif self._call_is_async:
+                answer = self._call(origin)
+            else:
+                # A sync source may block (a database, a file): never on the event loop.
+                answer = await asyncio.to_thread(self._call, origin)
+            if inspect.isawaitable(answer):
+                answer = await answer
+        except Exception:
+            logger.exception("corskit: origin_source failed; the origin is refused")
+            return Reason.ORIGIN_SOURCE_FAILED
+        return self._remember(origin, answer is True)
+
+    def _landed(self, origin: str, task: asyncio.Task[Verdict]) -> None:
+        if self._in_flight.get(origin) is task:
+            del self._in_flight[origin]
+
+    # -- shared ----------------------------------------------------------------------------
+
+    def _known(self, origin: str) -> Verdict | None:
+        """A verdict without asking: malformed origins never reach the source; the memo."""
+        if parse_request_origin(origin) is None:
+            return Reason.ORIGIN_MALFORMED
+        memo = self.memo
+        return memo.get(origin) if memo is not None else None
+
+    def _remember(self, origin: str, allowed: bool) -> bool:
+        if self.memo is not None:
+            self.memo.put(origin, allowed)
+        return allowed
 
 
-async def ask_async(
-    source: OriginSource, origin: str, memo: SourceVerdicts | None = None
-) -> bool | Reason:
-    """Run a sync or async source from ASGI; an exception or a non-bool answer denies."""
-    known = _known(memo, origin)
-    if known is not None:
-        return known
-    try:
-        answer = source(origin)
-        if inspect.isawaitable(answer):
-            answer = await answer
-    except Exception:
-        logger.exception("corskit: origin_source failed; the origin is refused")
-        return Reason.ORIGIN_SOURCE_FAILED
-    return _remember(memo, origin, answer is True)
-
-
-def _remember(memo: SourceVerdicts | None, origin: str, allowed: bool) -> bool:
-    if memo is not None:
-        memo.put(origin, allowed)
-    return allowed
-
-
-def _close(awaitable: object) -> None:
+def _close(awaitable: Awaitable[object]) -> None:
     close = getattr(awaitable, "close", None)
     if close is not None:
         close()

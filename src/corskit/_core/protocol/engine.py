@@ -18,7 +18,7 @@ from typing import Generic, Literal, TypeVar, cast
 from ...policy import Policy
 from ...reasons import Reason
 from ..model import http as _http
-from .ask import SourceVerdicts
+from .ask import SourceAsker
 
 __all__ = ["Decision", "Engine", "Kind"]
 
@@ -138,9 +138,9 @@ class Engine(Generic[W]):
         self._any = matcher.allow_any
         self._slow_match = matcher.needs_parse
         self._matches_parsed = matcher.matches_parsed
-        self._has_source = policy.origin_source is not None
-        self.source_verdicts = SourceVerdicts(policy.origin_source_ttl)
-        """Remembered answers of the policy's origin source (adapters pass it to ask_*)."""
+        self.source_asker = SourceAsker.for_policy(policy)
+        """Asks the policy's origin source (None without one): see actual_sync/_async."""
+        self._has_source = self.source_asker is not None
         self._credentials = policy.credentials
         self._private_network = policy.private_network
         self._methods = None
@@ -292,6 +292,59 @@ class Engine(Generic[W]):
 
     def denied_preflight(self, reason: Reason) -> Decision[W]:
         return self._preflight_denied[reason]
+
+    # -- the whole question, the origin source asked here ------------------------------------
+    #
+    # actual() and preflight() answer ASK_SOURCE when only the policy's origin source can
+    # decide. These four finish the question themselves, asking the source (see ask.py:
+    # memo, coalescing, a worker thread for sync sources under an event loop), so an adapter
+    # keeps its fast path and one guard line:
+    #     if decision.kind is Kind.ASK_SOURCE: decision = await engine.actual_async(origin)
+
+    def actual_sync(self, origin: W) -> Decision[W]:
+        """:meth:`actual`, with the origin source asked synchronously when it must decide."""
+        decision = self.actual(origin)
+        if decision.kind is Kind.ASK_SOURCE:
+            decision = self.actual(origin, self._asker().ask_sync(self._decode(origin)))
+        return decision
+
+    async def actual_async(self, origin: W) -> Decision[W]:
+        """:meth:`actual`, with the origin source awaited when it must decide."""
+        decision = self.actual(origin)
+        if decision.kind is Kind.ASK_SOURCE:
+            verdict = await self._asker().ask_async(self._decode(origin))
+            decision = self.actual(origin, verdict)
+        return decision
+
+    def preflight_sync(
+        self, origin: W, method: W, request_headers: W | None, private_network: W | None
+    ) -> Decision[W]:
+        """:meth:`preflight`, with the origin source asked synchronously when it must decide."""
+        decision = self.preflight(origin, method, request_headers, private_network)
+        if decision.kind is Kind.ASK_SOURCE:
+            verdict = self._asker().ask_sync(self._decode(origin))
+            decision = self.preflight(origin, method, request_headers, private_network, verdict)
+        return decision
+
+    async def preflight_async(
+        self, origin: W, method: W, request_headers: W | None, private_network: W | None
+    ) -> Decision[W]:
+        """:meth:`preflight`, with the origin source awaited when it must decide."""
+        decision = self.preflight(origin, method, request_headers, private_network)
+        if decision.kind is Kind.ASK_SOURCE:
+            verdict = await self._asker().ask_async(self._decode(origin))
+            decision = self.preflight(origin, method, request_headers, private_network, verdict)
+        return decision
+
+    @property
+    def can_ask_sync(self) -> bool:
+        """False when the policy's origin source is async-only (a WSGI server cannot await)."""
+        return self.source_asker is None or self.source_asker.can_ask_sync
+
+    def _asker(self) -> SourceAsker:
+        asker = self.source_asker
+        assert asker is not None  # ASK_SOURCE is only ever answered when there is a source
+        return asker
 
     def _decide_preflight(
         self,
