@@ -64,7 +64,7 @@ its Python package is missing, that engine's tests are skipped, unless the ``CI`
 variable is set: then they fail, so CI can never pass without running all three.
 
 ``CORSKIT_BROWSER_RESULTS=<path>`` makes the suite write what every test saw, per engine, as
-JSON; ``python -m tests.browser.table`` runs the suite that way and renders docs/browsers.md.
+JSON; ``scripts/browser-table`` runs the suite that way and renders docs/browsers.md.
 """
 
 from __future__ import annotations

@@ -152,10 +152,12 @@ def test_authorization_blocked_by_bare_wildcard_allow_headers(harness):
         assert methods_seen(harness, url) == ["OPTIONS", "GET"]
         (_, hit) = harness.hits(url)
         assert hit.headers.get("authorization") == "Bearer t0k3n"
+        harness.note("'*' covered Authorization")
     else:
         # Chromium with CorsNonWildcardRequestHeadersSupport: spec-strict.
         harness.blocked(url, headers=BEARER)
         assert methods_seen(harness, url) == ["OPTIONS"]
+        harness.note("'*' did not cover Authorization")
     # ... while the same server does allow a header that '*' covers, in every engine.
     harness.allowed(harness.raw("star-headers") + "-custom", headers={"X-Custom": "1"})
 
@@ -210,10 +212,12 @@ def test_cookie_set_by_credentialed_response_is_sent_back(harness):
     cookie = harness.allowed(url, credentials="include").json()["cookie"]
     if harness.traits.stores_cross_site_cookies:
         assert cookie == SESSION_COOKIE
+        harness.note("cookie sent back")
     else:
         # Engine difference: WebKitGTK's default cookie policy ('no third party') drops a
         # cookie set by a cross-site response; the credentialed reads are allowed all the same.
         assert cookie is None
+        harness.note("cookie dropped, not sent")
 
 
 def test_credentials_header_the_app_set_itself_is_not_doubled(harness):
