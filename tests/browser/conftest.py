@@ -431,7 +431,11 @@ def engine(request: pytest.FixtureRequest, servers: Servers) -> Iterator[Engine]
     try:
         running = launch(name)
     except EngineUnavailableError as exc:
-        _unavailable(name, str(exc))
+        missing = str(exc)
+    else:
+        missing = None
+    if missing is not None:  # outside the except block: no chained traceback in the report
+        _unavailable(name, missing)
     traits = running.traits
     run = EngineRun(traits.title, running.version, traits.driver, started)
     run.start_seconds = time.monotonic() - started
