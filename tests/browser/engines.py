@@ -47,8 +47,9 @@ STOP_TIMEOUT = 10.0
 FETCH_TIMEOUT_S = 10.0
 
 # The names the suite opens pages on. Chromium maps them with --host-resolver-rules, Firefox
-# with network.dns.localDomains; WebKitGTK resolves '*.localhost' to loopback itself (GLib's
-# resolver follows RFC 6761) and then connects to 127.0.0.1 since nothing listens on ::1.
+# with network.dns.localDomains; WebKitGTK needs nothing: GLib's resolver answers 'localhost'
+# and '*.localhost' with the loopback addresses itself (glibc here does not), and of those
+# only 127.0.0.1 accepts the connection.
 LOCAL_NAMES = ("localhost", "app.localhost", "a.b.localhost")
 
 CHROMIUM_ARGS = [

@@ -102,6 +102,16 @@ def _differences() -> list[str]:
                 "GLib resolves `*.localhost` to loopback itself",
             ],
         ),
+        (
+            "Profile; fresh state per test",
+            [
+                "Playwright's temporary profile; a new context",
+                "a temporary profile whose `user.js` (`engines.FIREFOX_PREFS`) turns on BiDi "
+                "only and off updates, telemetry, captive portal, safe browsing, prefetching; "
+                "a new user context",
+                "a new automation session (MiniBrowser, ephemeral)",
+            ],
+        ),
         ("Display", ["headless", "headless", "Xvfb started by the fixture (`-displayfd`)"]),
     ]
     lines = [
