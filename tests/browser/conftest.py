@@ -1,5 +1,5 @@
-"""Harness for the real-browser suite: Debian's Chromium, driven by Playwright, against real
-uvicorn servers started in-process.
+"""Harness for the real-browser suite: the same scenarios in Chromium, Firefox ESR and WebKitGTK
+(all Debian packages), against real uvicorn servers started in-process.
 
 Layout
 ------
@@ -14,35 +14,57 @@ Layout
   app raises) -> a path switch (``/raw/...`` goes to deliberately wrong hand-written CORS
   answers that bypass corskit) -> ``corskit.asgi.CORSMiddleware`` with one ``corskit.Config``
   whose routes ``/p/<policy>/*`` pick a named policy -> a raw ASGI app that echoes what it got.
+* The ``engine`` fixture is parametrized over ``engines.ENGINE_NAMES``: every scenario runs once
+  per engine, through the thin driver interface of ``engines.py`` (one ``Tab`` per test).
+  What legitimately differs per engine is stated in ``engines.TRAITS`` and read by the tests.
 
-Chromium quirks handled here
-----------------------------
-* ``localhost`` and ``*.localhost`` are resolved by Chromium itself (to 127.0.0.1 *and* ::1,
-  whatever /etc/hosts says). The servers listen on 127.0.0.1 only, so
-  ``--host-resolver-rules`` maps those names to 127.0.0.1: no connection attempt depends on
-  IPv6 fallback. The origin the page and the API see is still the name (``localhost``).
-* Third-party cookies are blocked by default in Playwright's Chromium contexts (new contexts
-  and persistent profiles alike; CDP reports the cookie blocked for "UserPreferences").
-  127.0.0.1 and localhost are different sites, so a cookie of the API is third-party on a page
-  of 127.0.0.1, and a host-only ``SameSite=Lax`` cookie would not be sent either. A
-  *partitioned* (CHIPS) cookie keyed to the page's site is allowed:
-  ``SameSite=None; Secure; Partitioned`` (``Secure`` is accepted on ``http://localhost``, a
-  potentially trustworthy origin). Tests set it either with ``context.add_cookies(...,
-  partitionKey="http://127.0.0.1")`` or by a ``Set-Cookie`` on a credentialed CORS response.
-* Chromium still lets ``Access-Control-Allow-Headers: *`` cover ``Authorization`` (the Fetch
-  Standard says it must not; Chromium only logs a deprecation warning). The suite turns the
-  spec behaviour on with ``--enable-features=CorsNonWildcardRequestHeadersSupport``, so that a
-  server answering a bare ``*`` is blocked as the Fetch Standard requires, and the tests of
-  corskit's ``*, authorization`` answer prove something. (Chromium may keep only the last
-  ``--enable-features`` switch, dropping Playwright's own list; those features concern
-  screenshots and Google sign-in, unused here.)
+Engine quirks handled here
+--------------------------
+* Loopback names. The servers listen on 127.0.0.1 only. Chromium resolves ``localhost`` and
+  ``*.localhost`` itself (to 127.0.0.1 *and* ::1): ``--host-resolver-rules`` maps them to
+  127.0.0.1. Firefox gets ``network.dns.localDomains`` (names resolved to 127.0.0.1).
+  WebKitGTK needs nothing: GLib's resolver answers ``*.localhost`` with loopback addresses
+  itself, and the connection to ::1 is refused before 127.0.0.1 answers. /etc/hosts is never
+  touched.
+* Third-party cookies. 127.0.0.1 and localhost are different sites, so a cookie of the API is
+  third-party on a page of 127.0.0.1.
+  Chromium (Playwright contexts) blocks third-party cookies but allows a *partitioned* (CHIPS)
+  cookie keyed to the page's site: ``SameSite=None; Secure; Partitioned`` (``Secure`` is
+  accepted on ``http://localhost``, a potentially trustworthy origin). Tests set it with
+  ``context.add_cookies(..., partitionKey="http://127.0.0.1")`` or by a ``Set-Cookie`` on a
+  credentialed CORS response.
+  Firefox (Total Cookie Protection, its default) keeps every third-party cookie partitioned
+  under the page's site: the same cookie works, set over BiDi ``storage.setCookie`` with a
+  ``storageKey`` partition whose ``sourceOrigin`` is the page's site, or by ``Set-Cookie``.
+  WebKitGTK keeps no ``Secure`` cookie for ``http://localhost`` (libsoup treats only https as
+  secure), knows no partitions, and its default cookie policy ("no third party") drops a
+  ``Set-Cookie`` on a cross-site response. Its session cookie is plain ``SameSite=None``, added
+  over WebDriver while the tab visits the API's origin (first-party there); once stored it is
+  sent with credentialed cross-site fetches. The scenario of a cookie set by a CORS response
+  states that WebKitGTK drops it.
+* ``Access-Control-Allow-Headers: *`` and Authorization: the Fetch Standard says ``*`` does not
+  cover Authorization. Chromium still lets it (with a deprecation warning) unless
+  ``--enable-features=CorsNonWildcardRequestHeadersSupport`` is on, which the suite turns on, so
+  that the tests of corskit's ``*, authorization`` answer prove something. (Chromium may keep
+  only the last ``--enable-features`` switch, dropping Playwright's own list; those features
+  concern screenshots and Google sign-in, unused here.) Firefox ESR
+  (``network.cors_preflight.authorization_covered_by_wildcard``) and WebKitGTK let ``*`` cover it
+  by default; they run as shipped, and the negative-control test states it.
+* Error evidence. A blocked fetch rejects with the engine's own TypeError text
+  (``TRAITS[...].fetch_error``). Chromium and Firefox also log why to the console (read over
+  CDP / BiDi ``log.entryAdded``); WebKitWebDriver shows no console, so in WebKitGTK the proof
+  that CORS, not the network, refused is the recorder: the request reached the server.
 * uvicorn runs with the h11 parser: httptools answers 400 to a lower-case method, and the
   suite sends the method ``patch`` exactly as a browser does (not normalized).
 
-The servers and the browser live as long as this package's tests (package-scoped fixtures);
-every test gets a fresh browser context (own cookies, own preflight cache) and URLs unique to
-it. If Chromium or Playwright is missing the suite is skipped, unless the ``CI`` environment
-variable is set: then it fails, so CI can never pass without running it.
+The servers and each engine live as long as this package's tests (package-scoped fixtures;
+pytest runs one engine's tests, stops it, then starts the next); every test gets a fresh tab
+(own cookies) and URLs unique to it (a fresh preflight cache entry). If an engine, its driver or
+its Python package is missing, that engine's tests are skipped, unless the ``CI`` environment
+variable is set: then they fail, so CI can never pass without running all three.
+
+``CORSKIT_BROWSER_RESULTS=<path>`` makes the suite write what every test saw, per engine, as
+JSON; ``scripts/browser-table`` runs the suite that way and renders docs/browsers.md.
 """
 
 from __future__ import annotations
@@ -50,7 +72,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import socket
 import threading
 import time
@@ -63,22 +84,19 @@ import uvicorn
 
 import corskit
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP localhost 127.0.0.1, MAP *.localhost 127.0.0.1",
-    # Spec-strict Fetch: '*' in Access-Control-Allow-Headers does not cover Authorization.
-    # Chromium still lets it (with a deprecation warning) unless this feature is on.
-    "--enable-features=CorsNonWildcardRequestHeadersSupport",
-]
+from .engines import (
+    CHIPS_COOKIE,
+    ENGINE_NAMES,
+    PLAIN_COOKIE,
+    Cookie,
+    Engine,
+    EngineUnavailableError,
+    Tab,
+    launch,
+)
+
 SERVER_START_TIMEOUT = 10.0
 SERVER_STOP_TIMEOUT = 10.0
-FETCH_TIMEOUT_MS = 10_000
 
 # The session cookie used by the credential tests.
 COOKIE_NAME = "sid"
@@ -181,7 +199,9 @@ async def echo_app(scope: Any, receive: Any, send: Any) -> None:
 
     Actions: ``data`` echoes the request as JSON and sets X-Exposed / X-Hidden; ``status500``
     answers 500; ``raise`` raises before answering; ``login`` sets the partitioned session
-    cookie; ``own-credentials`` sets its own Access-Control-Allow-Credentials.
+    cookie (``SameSite=None; Secure; Partitioned``), ``login-plain`` the same cookie with
+    ``SameSite=None`` only (for WebKitGTK, see the module docs); ``own-credentials`` sets its own
+    Access-Control-Allow-Credentials.
     """
     assert scope["type"] == "http"
     parts = scope["path"].split("/")
@@ -207,8 +227,9 @@ async def echo_app(scope: Any, receive: Any, send: Any) -> None:
         (b"x-exposed", b"exposed-value"),
         (b"x-hidden", b"hidden-value"),
     ]
-    if action == "login":
-        cookie = f"{COOKIE_NAME}={COOKIE_VALUE}; Path=/; SameSite=None; Secure; Partitioned"
+    if action in ("login", "login-plain"):
+        attributes = CHIPS_COOKIE if action == "login" else PLAIN_COOKIE
+        cookie = f"{COOKIE_NAME}={COOKIE_VALUE}; {attributes}"
         response_headers.append((b"set-cookie", cookie.encode()))
     if action == "own-credentials":  # an app that already says credentials are fine
         response_headers.append((b"access-control-allow-credentials", b"true"))
@@ -370,71 +391,85 @@ def servers() -> Iterator[Servers]:
 
 
 # -------------------------------------------------------------------------------------------
-# Browser
+# Engines
 
 
-def _unavailable(reason: str) -> NoReturn:
-    message = f"browser suite cannot run: {reason}"
+def _unavailable(engine: str, reason: str) -> NoReturn:
+    message = f"browser suite cannot run in {engine}: {reason}"
     if "CI" in os.environ:
         pytest.fail(f"{message} (CI is set: the browser suite must run in CI)", pytrace=False)
     pytest.skip(message)
 
 
-def _chromium_path() -> str | None:
-    configured = os.environ.get("CORSKIT_CHROMIUM")
-    if configured:
-        return configured if os.access(configured, os.X_OK) else None
-    for candidate in (
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-    ):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+@dataclass
+class EngineRun:
+    """What the results file says about one engine's part of the run."""
+
+    title: str
+    version: str
+    driver: str
+    started: float
+    start_seconds: float = 0.0
+    seconds: float = 0.0
 
 
-@pytest.fixture(scope="package")
-def browser(servers: Servers) -> Iterator[Any]:
-    """One headless Chromium for the package (the servers, set up first, outlive it).
+RESULTS_ENV = "CORSKIT_BROWSER_RESULTS"
+_engine_runs: dict[str, EngineRun] = {}
+_results: list[dict[str, Any]] = []
+_NOTES = pytest.StashKey[list[str]]()
+_OUTCOME = pytest.StashKey[dict[str, Any]]()
+
+
+@pytest.fixture(scope="package", params=ENGINE_NAMES)
+def engine(request: pytest.FixtureRequest, servers: Servers) -> Iterator[Engine]:
+    """One engine for the package's tests (the servers, set up first, outlive it).
 
     Package scope, not session scope: the sync Playwright API keeps its event loop running in
     the main thread while it is open, which would break ``asyncio.run`` in every later test.
     """
+    name = request.param
+    started = time.monotonic()
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the playwright package is not installed (pip install playwright)")
-    executable = _chromium_path()
-    if executable is None:
-        _unavailable(
-            "Chromium is not installed (apt-get install chromium, or set CORSKIT_CHROMIUM)"
-        )
-    with sync_playwright() as playwright:
-        # launch() gives every run a fresh temporary profile, removed on close.
-        chromium = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS, timeout=30_000
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+        running = launch(name)
+    except EngineUnavailableError as exc:
+        missing = str(exc)
+    else:
+        missing = None
+    if missing is not None:  # outside the except block: no chained traceback in the report
+        _unavailable(name, missing)
+    traits = running.traits
+    run = EngineRun(traits.title, running.version, traits.driver, started)
+    run.start_seconds = time.monotonic() - started
+    _engine_runs[name] = run
+    try:
+        yield running
+    finally:
+        running.close()
+        run.seconds = time.monotonic() - started
 
 
 _tokens = itertools.count()
 
 
 class Harness:
-    """One test's view: a fresh browser context (own cookies, own preflight cache)."""
+    """One test's view: a fresh tab of the engine (own cookies), URLs unique to the test."""
 
-    def __init__(self, servers: Servers, context: Any, test_name: str) -> None:
+    def __init__(self, servers: Servers, engine: Engine, tab: Tab, test_name: str) -> None:
         self.servers = servers
-        self.context = context
-        self.page = context.new_page()
-        self.page.set_default_timeout(FETCH_TIMEOUT_MS)
-        self.console: list[str] = []
-        self.page.on("console", lambda message: self.console.append(message.text))
+        self.engine = engine
+        self.traits = engine.traits
+        self.tab = tab
+        self._opened = False
         self._token = f"{test_name}-{next(_tokens)}"
+        # What the test saw, in order, for the docs table (see tests/browser/table.py).
+        self.notes: list[str] = []
+
+    @property
+    def console(self) -> list[str]:
+        return self.tab.console()
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
 
     # -- origins ---------------------------------------------------------------------------
 
@@ -448,9 +483,10 @@ class Harness:
     def open(self, origin: str | None = None) -> str:
         """Open the page on ``origin`` (default http://127.0.0.1:<page port>)."""
         origin = origin or self.page_origin
-        self.page.goto(origin + "/")
-        actual = self.page.evaluate("location.origin")
+        self.tab.goto(origin + "/")
+        actual = self.tab.call("async () => location.origin", None)
         assert actual == origin, f"page opened on {actual}, wanted {origin}"
+        self._opened = True
         return origin
 
     # -- API -------------------------------------------------------------------------------
@@ -458,6 +494,11 @@ class Harness:
     def api(self, policy: str, action: str = "data") -> str:
         """A URL served under ``policy``, unique to this test (fresh preflight cache entry)."""
         return f"{self.servers.api_origin}/p/{policy}/{action}/{self._token}"
+
+    def login_url(self, policy: str) -> str:
+        """A URL whose answer sets the session cookie with this engine's attributes."""
+        action = "login" if self.traits.secure_cookies_on_localhost else "login-plain"
+        return self.api(policy, action)
 
     def raw(self, kind: str) -> str:
         return f"{self.servers.api_origin}/raw/{kind}/{self._token}"
@@ -467,13 +508,19 @@ class Harness:
         found = self.servers.recorder.for_path(path)
         return [hit for hit in found if method is None or hit.method == method]
 
+    def methods_seen(self, url: str) -> list[str]:
+        """The methods of the requests for ``url`` that reached the server, in order."""
+        methods = [hit.method for hit in self.hits(url)]
+        self.note("server saw " + (" ".join(methods) or "nothing"))
+        return methods
+
     # -- the browser's answer --------------------------------------------------------------
 
     def fetch(self, url: str, **init: Any) -> FetchResult:
         """Run fetch(url, init) in the page; report what the script could see."""
-        if self.page.url == "about:blank":
+        if not self._opened:
             self.open()
-        outcome = self.page.evaluate(_FETCH_JS, [url, init])
+        outcome = self.tab.call(_FETCH_JS, [url, init])
         return FetchResult(**outcome)
 
     def allowed(self, url: str, status: int = 200, **init: Any) -> FetchResult:
@@ -483,45 +530,48 @@ class Harness:
             f"console: {self.console}"
         )
         assert result.status == status, result
+        self.note("allowed" if status == 200 else f"allowed {status}")
         return result
 
     def blocked(self, url: str, **init: Any) -> FetchResult:
-        """fetch must reject with a TypeError, and Chromium must say CORS blocked it."""
+        """fetch must reject with the engine's TypeError, and it must be CORS's verdict.
+
+        The request reached the server (so the network did not fail), and where the driver
+        shows the console, the engine says there that CORS blocked ``url``.
+        """
         result = self.fetch(url, **init)
         assert not result.ok, f"the browser allowed fetch({url!r}, {init!r}): {result}"
-        assert result.error is not None
-        assert result.error.startswith("TypeError"), result.error
-        self.cors_block_logged(url)
+        assert result.error == self.traits.fetch_error, result.error
+        assert self.hits(url), f"no request for {url} reached the server: not a CORS verdict"
+        if self.traits.console:
+            self.cors_block_logged(url)
+        self.note("blocked")
         return result
 
     def cors_block_logged(self, url: str) -> str:
-        """The console message in which Chromium blames CORS for blocking ``url``."""
-
-        def is_block(text: str) -> bool:
-            return "blocked by CORS policy" in text and f"'{url}'" in text
-
-        for text in self.console:
-            if is_block(text):
-                return text
-        message = self.page.wait_for_event(
-            "console", predicate=lambda m: is_block(m.text), timeout=5_000
+        """The console message in which the engine blames CORS for blocking ``url``."""
+        message = self.tab.wait_console(self.engine.cors_block_message(url), timeout=5.0)
+        assert message is not None, (
+            f"{self.traits.title} logged no CORS block of {url}; console: {self.console}"
         )
-        return str(message.text)
+        return message
 
-    def set_partitioned_cookie(self, top_level_site: str = "http://127.0.0.1") -> None:
-        """The API's session cookie, partitioned under the page's site (see module docs)."""
-        self.context.add_cookies(
-            [
-                {
-                    "name": COOKIE_NAME,
-                    "value": COOKIE_VALUE,
-                    "domain": "localhost",
-                    "path": "/",
-                    "secure": True,
-                    "sameSite": "None",
-                    "partitionKey": top_level_site,
-                }
-            ]
+    def set_session_cookie(self, top_level_site: str = "http://127.0.0.1") -> None:
+        """The API's session cookie, as this engine keeps it for pages of ``top_level_site``.
+
+        Partitioned under the page's site in Chromium and Firefox; a plain cookie of the API's
+        origin in WebKitGTK (see the module docs).
+        """
+        secure = self.traits.secure_cookies_on_localhost
+        self.tab.add_cookie(
+            Cookie(
+                name=COOKIE_NAME,
+                value=COOKIE_VALUE,
+                domain="localhost",
+                origin=self.servers.api_origin,
+                secure=secure,
+                partition_site=top_level_site if secure else None,
+            )
         )
 
 
@@ -558,9 +608,61 @@ async ([url, init]) => {
 
 
 @pytest.fixture
-def harness(browser: Any, servers: Servers, request: pytest.FixtureRequest) -> Iterator[Harness]:
-    context = browser.new_context()
+def harness(engine: Engine, servers: Servers, request: pytest.FixtureRequest) -> Iterator[Harness]:
+    tab = engine.new_tab()
     try:
-        yield Harness(servers, context, request.node.name.replace("[", "-").rstrip("]"))
+        harness = Harness(servers, engine, tab, request.node.name.replace("[", "-").rstrip("]"))
+        request.node.stash[_NOTES] = harness.notes
+        yield harness
     finally:
-        context.close()
+        tab.close()
+
+
+# -------------------------------------------------------------------------------------------
+# Results per engine, for the docs table (tests/browser/table.py)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "engine" not in callspec.params:
+        return
+    state = item.stash.setdefault(_OUTCOME, {"outcome": "passed", "seconds": 0.0})
+    state["seconds"] += report.duration
+    if report.failed:
+        state["outcome"] = "failed"
+    elif report.skipped and state["outcome"] == "passed":
+        state["outcome"] = "skipped"
+    if report.when != "teardown":
+        return
+    params = [str(value) for key, value in callspec.params.items() if key != "engine"]
+    scenario = item.originalname + (f"[{'-'.join(params)}]" if params else "")
+    _results.append(
+        {
+            "scenario": scenario,
+            "engine": callspec.params["engine"],
+            "outcome": state["outcome"],
+            "seconds": round(state["seconds"], 3),
+            "notes": item.stash.get(_NOTES, []),
+        }
+    )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = os.environ.get(RESULTS_ENV)
+    if not path or not _results:
+        return
+    engines = {
+        name: {
+            "title": run.title,
+            "version": run.version,
+            "driver": run.driver,
+            "start_seconds": round(run.start_seconds, 2),
+            "seconds": round(run.seconds, 2),
+        }
+        for name, run in _engine_runs.items()
+    }
+    with open(path, "w") as out:
+        json.dump({"engines": engines, "results": _results}, out, indent=1)
