@@ -335,3 +335,70 @@ def crash() -> dict:
         assert invalid.status == 422
         assert invalid.headers["access-control-allow-origin"] == ALLOWED
     assert "handler ran" in (tmp_path / "server.log").read_text()
+
+
+def test_what_add_middleware_leaves_outside_corskit_is_as_documented() -> None:
+    """docs/starlette-fastapi.md: no traceback page under debug, and the 413 of max_body_size."""
+    import inspect
+
+    from fastapi import FastAPI
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    app = FastAPI(debug=True)
+
+    @app.get("/crash")
+    def crash() -> dict[str, str]:
+        raise RuntimeError("a bug")
+
+    app.add_middleware(corskit.asgi.CORSMiddleware, origins=[ALLOWED])
+    answer = TestClient(app, raise_server_exceptions=False).get(
+        "/crash", headers={"Origin": ALLOWED}
+    )
+    assert (answer.status_code, answer.text) == (500, "Internal Server Error")
+    assert answer.headers["access-control-allow-origin"] == ALLOWED
+
+    if "max_body_size" not in inspect.signature(Starlette.__init__).parameters:
+        pytest.skip("this Starlette has no max_body_size")
+
+    async def upload(request: Request) -> JSONResponse:
+        return JSONResponse({"size": len(await request.body())})
+
+    limited = Starlette(routes=[Route("/up", upload, methods=["POST"])], max_body_size=10)
+    limited.add_middleware(corskit.asgi.CORSMiddleware, origins=[ALLOWED])
+    too_big = TestClient(limited).post("/up", content=b"x" * 100, headers={"Origin": ALLOWED})
+    assert too_big.status_code == 413
+    assert "access-control-allow-origin" not in too_big.headers
+
+
+WRAPPED = """\
+import corskit
+from fastapi import FastAPI
+
+api = FastAPI()
+
+
+@api.post("/orders")
+def create_order(order: dict) -> dict:
+    return {"created": order}
+
+
+app = corskit.asgi.CORSMiddleware(api, origins=["http://localhost:5173"], credentials=True)
+"""
+
+
+def test_fastapi_run_serves_a_wrapped_app_only_when_named(tmp_path: Path) -> None:
+    """`fastapi run main.py` picks the FastAPI instance and skips corskit; `-e main:app` not."""
+    (tmp_path / "main.py").write_text(WRAPPED)
+    found = Run("fastapi run main.py", ("--host", "127.0.0.1", "--port", "{port}"))
+    with serving(found, tmp_path) as (port, _):
+        bare = preflight(port, ALLOWED, "content-type")
+        assert bare.status == 405  # FastAPI itself: no OPTIONS route, no CORS
+        assert "access-control-allow-origin" not in bare.headers
+    assert "main:api" in (tmp_path / "server.log").read_text()
+    named = Run("fastapi run -e main:app", ("--host", "127.0.0.1", "--port", "{port}"))
+    with serving(named, tmp_path) as (port, started):
+        exercise(port, started, Expect())
