@@ -27,7 +27,16 @@ import pytest
 
 import corskit
 
-from docblocks import Block, all_blocks, python_blocks, quick_starts, toml_before
+from docblocks import (
+    ROOT,
+    Block,
+    all_blocks,
+    blocks,
+    doc_files,
+    python_blocks,
+    quick_starts,
+    toml_before,
+)
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 GUIDES = (
@@ -251,3 +260,68 @@ def test_django_guide_maps_every_setting() -> None:
     ]
     missing = [name for name in names if not _named(name, table)]
     assert not missing, f"django-cors-headers settings missing from the table: {missing}"
+
+
+# -- the pages a newcomer reads: every option shown, every link lands -------------------------
+
+# Pages other branches are writing; a link to one is checked once it exists.
+COMING = {"docs/dynamic-origins.md"}
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _anchors(doc: str) -> set[str]:
+    """GitHub's anchors of a page's headings (lower case, punctuation dropped, - for spaces)."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    fenced = re.sub(r"^```.*?^```[ \t]*$", "", text, flags=re.DOTALL | re.MULTILINE)
+    found = set()
+    for title in re.findall(r"^#{1,6} +(.+?) *$", fenced, flags=re.MULTILINE):
+        slug = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        found.add(slug)
+    return found
+
+
+def test_every_relative_link_of_the_docs_lands() -> None:
+    broken = []
+    for doc in doc_files():
+        text = (ROOT / doc).read_text(encoding="utf-8")
+        for target in _LINK.findall(text):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            page, _, anchor = target.partition("#")
+            resolved = (ROOT / doc).parent / page if page else ROOT / doc
+            relative = resolved.resolve().relative_to(ROOT).as_posix()
+            if relative in COMING and not resolved.exists():
+                continue
+            if not resolved.exists():
+                broken.append(f"{doc}: {target} (no such file)")
+            elif anchor and anchor not in _anchors(relative):
+                broken.append(f"{doc}: {target} (no such heading)")
+    assert not broken, broken
+
+
+def test_options_page_shows_every_policy_setting_and_the_readme_table_lists_it() -> None:
+    settings = [name for name in inspect.signature(corskit.Policy).parameters]
+    page = (DOCS / "options.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = re.findall(r"^### `(\w+)`", page, flags=re.MULTILINE)
+    assert [name for name in settings if name not in shown] == []
+    rows = re.findall(r"^\| `(\w+)` \|", readme, flags=re.MULTILINE)
+    assert [name for name in settings if name not in rows] == []
+    # Each option's section has an executed example.
+    for name in settings:
+        section = page.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
+        assert "```python\n" in section, f"options.md: `{name}` has no example"
+
+
+def test_readme_lists_every_extra_users_install() -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    internal = {"dev", "frameworks", "browser"}  # the project's own, not a user's
+    install = next(b for b in blocks("README.md") if b.section == "Install")
+    listed = re.findall(r'pip install "corskit\[([\w,]+)\]"', install.code)
+    assert sorted(listed) == sorted(set(extras) - internal)
+    assert blocks("README.md")[0].code.startswith("./scripts/run ")  # the two commands first
+    assert "./scripts/test " in blocks("README.md")[0].code
+    for script in ("run", "test"):
+        assert (ROOT / "scripts" / script).exists()
