@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -54,7 +54,6 @@ class Run:
 @dataclass(frozen=True)
 class Expect:
     csrf: bool = False  # Django: fetch /csrf first, send X-CSRFToken
-    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 UVICORN = Run("uvicorn main:app", ("--port", "{port}"))
@@ -74,7 +73,6 @@ RUNS: dict[str, tuple[Run, ...]] = {
     "Any WSGI app": (Run("python app.py", port_in_env=True),),
 }
 EXPECT = {"Django": Expect(csrf=True)}
-TIMES: dict[str, float] = {}
 
 
 def _program(name: str) -> str:
@@ -284,7 +282,6 @@ def test_quick_start_runs_with_its_frameworks_command(
     write_files(blocks, tmp_path)
     with serving(run, tmp_path) as (port, started):
         elapsed = exercise(port, started, EXPECT.get(heading, Expect()))
-    TIMES[f"{heading}: {run.shown}"] = elapsed
     print(f"\n{heading} ({run.shown}): first allowed request {elapsed:.2f}s after start")
 
 
