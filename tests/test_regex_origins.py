@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,8 @@ from hypothesis import strategies as st
 import corskit
 from corskit._core.model.automaton import ADDRESS_GRAMMAR, LABEL_GRAMMAR, NAME_GRAMMAR
 from corskit._core.model.breadth import regex_breadth, site_of
-from corskit._core.model.origins import parse_pattern, parse_request_origin
+from corskit._core.model.origins import OriginMatcher, parse_pattern, parse_request_origin
+from corskit._core.model.regex import RefusedRegexError, full_match_set, parse, to_re2
 
 from drive import Recorder, wsgi_request
 
@@ -340,7 +342,7 @@ def test_shapes_the_backtracking_check_refused_load_from_a_file_now(pattern: str
         ),
     ],
 )
-def test_spellings_read_as_python_re_and_rust_both_would(
+def test_spellings_python_re_and_re2_both_read_alike(
     pattern: str, matching: str, not_matching: str
 ) -> None:
     policy = corskit.Policy(origins=[corskit.Regex(pattern)])
@@ -575,7 +577,9 @@ def under_sites(sites: set[str] | frozenset[str]) -> str:
     hosts = []
     for site in sites:
         if site == "localhost":
-            hosts.append(rf"localhost|(?:{LABEL_GRAMMAR}\.)+localhost|\[::1\]|127(?:\.[0-9]{{1,3}}){{3}}")
+            hosts.append(
+                rf"localhost|(?:{LABEL_GRAMMAR}\.)+localhost|\[::1\]|127(?:\.[0-9]{{1,3}}){{3}}"
+            )
         elif site.startswith("[") or site[-1].isdigit():
             hosts.append(re.escape(site))
         else:
@@ -589,9 +593,10 @@ def test_an_independent_automaton_confirms_every_verdict(generated: tuple[str, s
     interegular = pytest.importorskip("interegular")
     pattern, base = generated
     try:
-        admitted = interegular.parse_pattern(pattern).to_fsm() & interegular.parse_pattern(
-            ORIGIN_GRAMMAR
-        ).to_fsm()
+        admitted = (
+            interegular.parse_pattern(pattern).to_fsm()
+            & interegular.parse_pattern(ORIGIN_GRAMMAR).to_fsm()
+        )
     except (interegular.Unsupported, interegular.InvalidSyntax):
         assume(False)
     try:
@@ -607,3 +612,47 @@ def test_an_independent_automaton_confirms_every_verdict(generated: tuple[str, s
     # Accepted: no origin it admits lies outside the sites the decision found.
     outside = admitted - interegular.parse_pattern(under_sites(sites)).to_fsm()
     assert outside.empty(), (pattern, sites, "".join(next(iter(outside.strings()))))
+
+
+REGEX_TOKENS = [
+    *("a", "b", "A", "0", "9", "_", "-", ":", "/", " ", "#", "{", "}", "]"),
+    *(".", r"\.", r"\-", r"\w", r"\W", r"\d", r"\s", r"\x61", r"\0", r"\101"),
+    *("[a-c]", "[^a]", "[.b]", "[A-C]", "[]a]", "[a-]", r"[\]]", r"[\d.]", "[^]", "[[:b]"),
+    *("(", ")", "(?:", "(?P<n>", "(?#c)", "|", "(?i)", "(?i:", "(?-i:", "(?s)", "(?x)"),
+    *("*", "+", "?", "*?", "{2}", "{1,2}", "{2,}", "^", "$", r"\A", r"\Z"),
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(REGEX_TOKENS), min_size=1, max_size=7).map("".join),
+    st.lists(st.text(alphabet="ab.-:/AB0_ ", max_size=5), max_size=30),
+)
+def test_an_expression_both_python_re_and_corskit_accept_means_the_same_to_both(
+    pattern: str, texts: list[str]
+) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # '[[' may become a nested set
+            python = re.compile(pattern)
+        canonical = to_re2(parse(pattern))
+    except (re.error, RefusedRegexError):
+        return  # refused by one of them: nothing to compare
+    matcher = full_match_set([canonical]).match
+    assert matcher is not None
+    for text in texts:
+        assert (python.fullmatch(text) is None) == (matcher(text) is None), (pattern, text)
+
+
+def test_more_regexes_than_one_re2_set_holds_are_all_consulted() -> None:
+    patterns = []
+    for index in range(1200):
+        pattern, problems = parse_pattern(
+            corskit.Regex(rf"https://[a-z0-9-]{{1,63}}\.tenant{index}\.example\.com"), "origins"
+        )
+        assert pattern is not None and not problems
+        patterns.append(pattern)
+    matcher = OriginMatcher(patterns)
+    assert matcher.matches_parsed("https://a.tenant0.example.com")
+    assert matcher.matches_parsed("https://a.tenant1199.example.com")
+    assert not matcher.matches_parsed("https://a.tenant1200.example.com")

@@ -2,8 +2,8 @@
 
 Built once at start-up from the parsed tree (``regex``): a Thompson NFA, then one subset
 construction in product with the grammar of a serialized origin (``scheme://host[:port]``,
-the host a browser serializes: lower-case labels, a canonical IPv4 address, a bracketed IPv6
-one). Every state knows whether it is reading the scheme, the host or the port, which lets
+the hosts a browser serializes: lower-case labels, an IPv4 address, a bracketed IPv6 one).
+Every state knows whether it is reading the scheme, the host or the port, which lets
 ``breadth`` read the hosts a regex admits label by label from the right, where the public
 suffix and the registrable domain are.
 

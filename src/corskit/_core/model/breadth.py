@@ -299,8 +299,8 @@ class _Decision:
                 break
             label, start = first
             labels = (*labels, label)
-            if len(labels) > _open_depth(labels[:-1]) + 1 and not labels[0].isdigit():
-                break
+            if len(labels) > (3 if labels[0].isdigit() else _open_depth(labels)):
+                break  # the site is decided
             ends = reader.before_dot(start)
         return labels
 

@@ -435,6 +435,23 @@ def _combine(regexes: list[CompiledRegex]) -> Callable[[str], object] | None:
     """One RE2 set of every regex, anchored at both ends: linear in the origin's length."""
     if not regexes:
         return None
-    combined = full_match_set([r.canonical for r in regexes])
-    assert combined.match is not None, combined.error  # each compiled alone at parse time
-    return combined.match
+    sets = _sets([r.canonical for r in regexes])
+    if len(sets) == 1:
+        return sets[0]
+
+    def each(origin: str) -> object:
+        return next((True for match in sets if match(origin) is not None), None)
+
+    return each
+
+
+def _sets(canonicals: list[str]) -> list[Callable[[str], object]]:
+    """As few RE2 sets as hold every expression: halves, while a set is too large for RE2's
+    memory bound (each expression compiled alone when it was parsed)."""
+    combined = full_match_set(canonicals)
+    if combined.match is not None:
+        return [combined.match]
+    if len(canonicals) == 1:
+        return []  # cannot happen: it compiled alone; never match rather than fail
+    middle = len(canonicals) // 2
+    return _sets(canonicals[:middle]) + _sets(canonicals[middle:])

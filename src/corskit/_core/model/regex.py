@@ -569,7 +569,7 @@ class _Parser:
                 self.pos += 1
                 break
             first = False
-            if char == "[" and self._peek(1) in (":", "=", "."):
+            if char == "[" and self._peek(1) == ":":
                 self._refuse_posix(start)
             low, low_mask = self._class_item(start)
             if self._peek() == "-" and self._peek(1) not in ("]", None) and low is not None:
@@ -589,12 +589,15 @@ class _Parser:
         return Chars(ASCII & ~mask if negate else mask)
 
     def _refuse_posix(self, start: int) -> None:
-        close = self.text.find(":]", self.pos)
-        name = self.text[self.pos + 2 : close] if close != -1 else ""
+        """RE2 reads '[:alpha:]' inside a class as a class; Python's re as its characters."""
+        close = self.text.find(":]", self.pos + 2)
+        name = self.text[self.pos + 2 : close] if close != -1 else "-"
+        if not name.removeprefix("^").isalpha() and name not in ("", "^"):
+            return  # no POSIX class here: '[' and ':' are characters to both
         spelled = {"alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "lower": "a-z"}
         raise RefusedRegexError(
-            f"uses the POSIX class '[:{name}:]' at position {start}, which Python's re reads "
-            "as the characters ':', 'a', 'l'... and RE2 as a class",
+            f"uses the POSIX class '[:{name}:]' at position {start}, which RE2 reads as a class "
+            "and Python's re as the characters in it",
             f"write the range: [{spelled.get(name, 'a-z0-9')}]",
         )
 
