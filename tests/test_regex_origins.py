@@ -271,6 +271,7 @@ def test_a_formerly_catastrophic_regex_answers_a_hostile_origin_at_once(pattern:
         (r"https://[[:alpha:]]+\.example\.com", "POSIX", "[a-zA-Z]"),
         (r"https://a{,3}\.example\.com", "{,3}", "{0,3}"),
         (r"https://a{1001}\.example\.com", "1000", "smaller bound"),
+        (r"https://(?:[a-z0-9-]{1,63}\.){1,20}example\.com", "too large for RE2", "'+' or '*'"),
         (r"https://bücher\.example", "non-ASCII", "xn--"),
         (r"https://\p{L}+\.example\.com", "Unicode class", "[a-z]"),
         (r"https://(?L)app\.example\.com", "locale", "remove it"),
@@ -391,6 +392,17 @@ def test_deciding_a_regex_takes_bounded_time(pattern: str) -> None:
         assert "dangerously_allow_broad_regex=True" in problem.fix
         assert corskit.Policy(origins=[corskit.Regex(pattern)], dangerously_allow_broad_regex=True)
     assert time.perf_counter() - start < 5.0
+
+
+def test_an_undecided_regex_is_still_refused_plain_http_with_credentials() -> None:
+    too_complex = r"://.*a.{12}\.example\.com"
+    for scheme, refused in (("http", True), ("https?", True), ("https", False)):
+        options = {"credentials": True, "dangerously_allow_broad_regex": True}
+        if refused:
+            problem = refusal(scheme + too_complex, **options)
+            assert "plain-http" in problem.reason
+        else:
+            assert corskit.Policy(origins=[corskit.Regex(scheme + too_complex)], **options)
 
 
 def test_typical_regexes_are_decided_quickly() -> None:

@@ -22,7 +22,14 @@ from typing import Final
 
 from .regex import Alternation, Anchor, Chars, Concat, Node, Repeat, parse
 
-__all__ = ["HostReader", "OriginAutomaton", "TooComplexError", "origin_automaton", "shortest"]
+__all__ = [
+    "HostReader",
+    "OriginAutomaton",
+    "TooComplexError",
+    "admits_prefix",
+    "origin_automaton",
+    "shortest",
+]
 
 # The characters a serialized origin can hold, most readable first (witnesses use this order).
 ORIGIN_CHARS: Final = "abcdefghijklmnopqrstuvwxyz0123456789-._:/[]+"
@@ -195,6 +202,35 @@ def _closure(
                 stack.append(target)
     budget.spend(len(seen))
     return frozenset(seen)
+
+
+def admits_prefix(tree: Node, prefix: str) -> bool:
+    """Whether some text the regex matches in full starts with ``prefix`` (an NFA run over
+    the prefix alone: cheap even when the whole automaton is too large to build)."""
+    budget = Budget()
+    nfa, start, accept = _nfa(tree)
+    states = _closure(nfa, {start}, at_start=True, at_end=False, budget=budget)
+    for char in prefix:
+        bit = 1 << _INDEX[char]
+        moved = {t for s in states for mask, t in nfa.edges[s] if mask & bit}
+        states = _closure(nfa, moved, at_start=False, at_end=False, budget=budget)
+        if not states:
+            return False
+    return _reaches(nfa, states, accept)
+
+
+def _reaches(nfa: _Nfa, states: frozenset[int], accept: int) -> bool:
+    seen = set(states)
+    stack = list(states)
+    while stack:
+        state = stack.pop()
+        if state == accept:
+            return True
+        for target in (*nfa.eps[state], *nfa.eol[state], *(t for _, t in nfa.edges[state])):
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return False
 
 
 # ---------------------------------------------------------------------------------------------

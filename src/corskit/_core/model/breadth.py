@@ -36,6 +36,7 @@ from .automaton import (
     HostReader,
     OriginAutomaton,
     TooComplexError,
+    admits_prefix,
     compile_dfa,
     origin_automaton,
     shortest,
@@ -263,9 +264,11 @@ def _decide(pattern: str) -> RegexBreadth:
         insecure = shortest(auto, scheme="http", host=_loopback(), outside=True)
         return _Decision(auto, tree, budget).run(insecure)
     except TooComplexError as exc:
+        # Undecided: broad unless tolerated, and plain http unless it cannot even begin so.
         return RegexBreadth(
             broad=f"is too complex for corskit to prove which sites it admits ({exc})",
             fix="simplify it or split it into several corskit.Regex entries",
+            insecure="http://..." if admits_prefix(tree, "http://") else None,
         )
 
 

@@ -325,13 +325,13 @@ def _parse_regex(pattern: str, field: str) -> tuple[ParsedPattern | None, list[C
         canonical = to_re2(parse(pattern))
     except RefusedRegexError as refusal:
         return _problem(field, pattern, refusal.reason, refusal.fix)
-    error = full_match_set([canonical]).error
-    if error:
+    if full_match_set([canonical]).error:
         return _problem(
             field,
             pattern,
-            f"cannot be run by RE2 ({error})",
-            "simplify it or split it into several corskit.Regex entries",
+            "is too large for RE2: its compiled program exceeds RE2's memory bound",
+            "write '+' or '*' for large counted repetitions ({1,63}), or split it into several "
+            "corskit.Regex entries",
         )
     return ParsedPattern("regex", pattern, regex=CompiledRegex(pattern, canonical)), []
 
