@@ -436,13 +436,12 @@ class _Validation:
     ) -> None:
         assert pattern.regex is not None
         breadth = regex_breadth(pattern.regex)
-        if breadth.arbitrary_host and not self.dangerously_allow_broad_regex:
+        if breadth.broad and not self.dangerously_allow_broad_regex:
             problems.add(
                 where,
                 pattern.text,
-                f"matches origins on hosts nobody listed (it admits {breadth.arbitrary_host!r})",
-                "anchor the host with an escaped domain, e.g. "
-                "r'https://[a-z0-9-]+\\.example\\.com', or set dangerously_allow_broad_regex=True",
+                breadth.broad,
+                f"{breadth.fix}; or set dangerously_allow_broad_regex=True",
             )
         if breadth.public_suffix and not self.dangerously_allow_public_suffix_wildcards:
             problems.add(

@@ -8,7 +8,7 @@ form without ever scanning the allow-list:
 - exact origins sit in a set and are looked up by the raw header value, byte for byte;
 - ``scheme://host:*`` entries sit in a set of ``(scheme, host)``;
 - ``scheme://*.base`` entries sit in a table of base domains walked label by label;
-- :class:`Regex` entries are combined into one full-match expression.
+- :class:`Regex` entries are combined into one RE2 set, matched in full in linear time.
 
 A request origin that is not a strictly serialized origin never reaches the wildcard, port or
 regex matchers, so nothing but a well-formed origin can be echoed back.
@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 import idna
 
 from ...errors import ConfigProblem
-from .backtracking import backtracking_risk
+from .regex import CompiledRegex, RefusedRegexError, full_match_set, parse, to_re2
 
 __all__ = ["Regex"]
 
@@ -77,7 +78,7 @@ class ParsedPattern:
     kind: str  # "any" | "null" | "exact" | "any_port" | "subdomains" | "regex"
     text: str
     parts: OriginParts | None = None
-    regex: re.Pattern[str] | None = None
+    regex: CompiledRegex | None = None
 
     @property
     def is_insecure(self) -> bool:
@@ -321,25 +322,18 @@ def _is_ipv4(host: str) -> bool:
 
 def _parse_regex(pattern: str, field: str) -> tuple[ParsedPattern | None, list[ConfigProblem]]:
     try:
-        compiled = re.compile(pattern)
-    except (re.error, OverflowError, RecursionError) as exc:
+        canonical = to_re2(parse(pattern))
+    except RefusedRegexError as refusal:
+        return _problem(field, pattern, refusal.reason, refusal.fix)
+    if full_match_set([canonical]).error:
         return _problem(
             field,
             pattern,
-            f"is not a valid regular expression ({exc})",
-            "fix the expression; it is matched in full against the origin",
+            "is too large for RE2: its compiled program exceeds RE2's memory bound",
+            "write '+' or '*' for large counted repetitions ({1,63}), or split it into several "
+            "corskit.Regex entries",
         )
-    risk = backtracking_risk(pattern)
-    if risk is not None:
-        return _problem(
-            field,
-            pattern,
-            f"can take exponential time on a crafted Origin, blocking the server ({risk})",
-            "end each repeated group with a fixed character its inside cannot match, as in "
-            "r'https://([a-z0-9-]+\\.)*example\\.com', or make the inner repetition "
-            "possessive (a++) or atomic ((?>...))",
-        )
-    return ParsedPattern("regex", pattern, regex=compiled), []
+    return ParsedPattern("regex", pattern, regex=CompiledRegex(pattern, canonical)), []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,6 +354,8 @@ def parse_request_origin(value: str) -> OriginParts | None:
                 return None
         except ValueError:
             return None
+    elif host.rpartition(".")[2].isdigit() and not _is_canonical_ipv4(host):
+        return None  # a host ending in a number is an IPv4 address to a browser, serialized so
     port = None
     if port_text is not None:
         port = int(port_text)
@@ -428,33 +424,34 @@ class OriginMatcher:
         return False
 
 
-class _RegexSet:
-    """Full-match over several expressions that could not be combined into one."""
-
-    __slots__ = ("_patterns",)
-
-    def __init__(self, patterns: list[re.Pattern[str]]) -> None:
-        self._patterns = patterns
-
-    def __call__(self, origin: str) -> object | None:
-        for pattern in self._patterns:
-            if pattern.fullmatch(origin):
-                return True
-        return None
+def _is_canonical_ipv4(host: str) -> bool:
+    try:
+        return str(ipaddress.IPv4Address(host)) == host
+    except ValueError:
+        return False
 
 
-# References to a group by number or name (\1, (?P=name), (?(1)...)): joining expressions with
-# '|' renumbers their groups, so an expression holding one is matched on its own.
-_BACK_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
-
-
-def _combine(regexes: list[re.Pattern[str]]) -> _RegexSet | None:
+def _combine(regexes: list[CompiledRegex]) -> Callable[[str], object] | None:
+    """One RE2 set of every regex, anchored at both ends: linear in the origin's length."""
     if not regexes:
         return None
-    if len(regexes) == 1 or any(_BACK_REFERENCE.search(r.pattern) for r in regexes):
-        return _RegexSet(regexes)
-    try:
-        combined = re.compile("|".join(f"(?:{r.pattern})" for r in regexes))
-    except re.error:  # duplicate group names or back-references: keep them apart
-        return _RegexSet(regexes)
-    return _RegexSet([combined])
+    sets = _sets([r.canonical for r in regexes])
+    if len(sets) == 1:
+        return sets[0]
+
+    def each(origin: str) -> object:
+        return next((True for match in sets if match(origin) is not None), None)
+
+    return each
+
+
+def _sets(canonicals: list[str]) -> list[Callable[[str], object]]:
+    """As few RE2 sets as hold every expression: halves, while a set is too large for RE2's
+    memory bound (each expression compiled alone when it was parsed)."""
+    combined = full_match_set(canonicals)
+    if combined.match is not None:
+        return [combined.match]
+    if len(canonicals) == 1:
+        return []  # cannot happen: it compiled alone; never match rather than fail
+    middle = len(canonicals) // 2
+    return _sets(canonicals[:middle]) + _sets(canonicals[middle:])
