@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ._tools.check import check_request, run_check
+from ._tools.clients import STORE_COMMANDS, add_store_commands, run_store_command
 from ._tools.lint import lint_warnings, run_lint
 from .config import Config
 from .errors import ConfigError
@@ -24,6 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    if args.command in STORE_COMMANDS:
+        return run_store_command(args)
     try:
         config = Config.load(args.config if args.command == "check" else args.file)
     except ConfigError as error:
@@ -53,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     lint = commands.add_parser("lint", help="report risky or pointless settings")
     lint.add_argument("file", help="the TOML configuration")
     lint.add_argument("--strict", action="store_true", help="warnings fail too")
+    add_store_commands(commands)
     return parser
 
 

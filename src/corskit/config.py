@@ -16,14 +16,18 @@ from typing import Any
 
 from ._core.model.origins import Regex
 from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
-from .policy import Policy
+from .policy import OriginSource, Policy
 
 __all__ = ["Config", "Route"]
 
 _TOP_KEYS = ("default", "policies", "routes")
 _ROUTE_KEYS = ("path", "policy", "exclude")
-# Every Policy argument a file can express (origin_source is Python-only).
-_POLICY_KEYS = tuple(f.name for f in fields(Policy) if f.init and f.name != "origin_source")
+# Every Policy argument a file can express (origin_source is Python-only; a file names a
+# store by URL instead: store = "sqlite:///...").
+_POLICY_KEYS = (
+    *(f.name for f in fields(Policy) if f.init and f.name != "origin_source"),
+    "store",
+)
 
 
 @dataclass(frozen=True)
@@ -267,6 +271,7 @@ def _policies_from(raw: object, problems: ProblemCollector) -> dict[str, Policy]
         )
         return {}
     policies: dict[str, Policy] = {}
+    stores: dict[str, OriginSource] = {}  # one store (one cache, one listener) per URL
     for name, body in raw.items():
         prefix = f"policies.{name}."
         if isinstance(body, Policy):
@@ -284,12 +289,32 @@ def _policies_from(raw: object, problems: ProblemCollector) -> dict[str, Policy]
         known = {key: value for key, value in body.items() if key in _POLICY_KEYS}
         if "origins" in known and isinstance(known["origins"], list):
             known["origins"] = [_origin_entry(entry) for entry in known["origins"]]
+        if "store" in known:
+            known["origin_source"] = _store(known.pop("store"), prefix + "store", stores, problems)
         try:
             policies[name] = Policy(**known)
         except ConfigError as error:
             for problem in error.errors:
                 problems.add(prefix + problem.field, problem.value, problem.reason, problem.fix)
     return policies
+
+
+def _store(
+    url: object, field: str, opened: dict[str, OriginSource], problems: ProblemCollector
+) -> OriginSource:
+    """The store a policy names by URL. Opening does no I/O: it connects on first use."""
+    from .sources import open_store  # model layer too; imported only by files that use it
+
+    try:
+        key = str(url)
+        return opened[key] if key in opened else opened.setdefault(key, open_store(url, field))
+    except ConfigError as error:
+        problems.extend(error.errors)
+        return _refuse_all  # reported above; keeps "no origins and no source" from piling on
+
+
+def _refuse_all(origin: str) -> bool:
+    return False
 
 
 def _origin_entry(entry: object) -> object:
