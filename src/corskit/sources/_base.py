@@ -226,6 +226,11 @@ class CachingStore:
             logger.warning("corskit: %s is reachable again", self.describe())
 
     @property
+    def cached_answers(self) -> int:
+        """How many answers are remembered now (never more than ``cache_size``)."""
+        return len(self._answers)
+
+    @property
     def available(self) -> bool:
         """False while the store is known to be unreachable (lookups then refuse at once)."""
         return self._down is None and not self._closed

@@ -91,7 +91,9 @@ def _postgres(url: str, field: str, options: dict[str, Any]) -> SQLStore:
     try:
         from psycopg import conninfo
 
-        conninfo.conninfo_to_dict(url)
+        port = str(conninfo.conninfo_to_dict(url).get("port") or "")
+        if port and not all(part.isdigit() for part in port.split(",")):
+            raise ValueError(f"the port {port!r} is not a number")
     except Exception as error:  # psycopg.ProgrammingError: what libpq would refuse
         raise ConfigError(
             ConfigProblem(
