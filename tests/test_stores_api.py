@@ -180,7 +180,7 @@ def test_duplicates_unknowns_and_missing_origins_are_refused_with_a_hint(
         store.add_origin("nobody", ADMIN)
     with pytest.raises(UnknownClientError):
         store.remove_client("nobody")
-    with pytest.raises(UnknownOriginError, match="its origins: https://spa.example.org"):
+    with pytest.raises(UnknownOriginError, match=r"its origins: https://spa\.example\.org"):
         store.remove_origin("spa", ADMIN)
     assert store.list_clients() == [Client("spa", None, True, (SPA,))]
 
@@ -354,14 +354,18 @@ def test_the_store_accepts_an_origin_exactly_when_static_configuration_does(
     store = MemoryStore(dangerously_allow_insecure_origins=True)
     try:
         policy = corskit.Policy(origins=[entry])
-    except corskit.ConfigError as static:
+    except corskit.ConfigError as error:
+        static = error.errors
+    else:
+        static = None
+    if static is not None:
         with pytest.raises(corskit.ConfigError) as stored:
             store.add_client("c", [entry])
-        assert stored.value.errors == static.errors
+        assert stored.value.errors == static
         return
     kind = policy.patterns[0].kind
     if kind != "exact":
-        with pytest.raises(corskit.ConfigError, match="pattern|any origin|opaque"):
+        with pytest.raises(corskit.ConfigError, match=r"pattern|any origin|opaque"):
             store.add_client("c", [entry])
         return
     assert store.add_client("c", [entry]).origins == (policy.patterns[0].text,)

@@ -108,7 +108,7 @@ class CachingStore:
 
     Backends implement ``_lookup`` (one indexed query; raise StoreUnavailable when they
     cannot answer within ``timeout``), ``_poll`` (the cheap change check; call
-    ``_invalidate`` on a change and ``_mark_up`` when the backend answers), and the write
+    ``invalidate`` on a change and ``_mark_up`` when the backend answers), and the write
     operations, each in one transaction.
     """
 
@@ -209,7 +209,10 @@ class CachingStore:
 
     # -- availability and change -------------------------------------------------------------
 
-    def _invalidate(self) -> None:
+    def invalidate(self) -> None:
+        """Forget every remembered answer. Changes made through a store do this by themselves
+        on every instance; call it after changing the tables behind corskit's back in a way
+        its change detection cannot see (the Django store's ``QuerySet.update()``)."""
         self._answers.clear()
 
     def _mark_down(self, error: StoreUnavailable) -> None:
@@ -248,7 +251,7 @@ class CachingStore:
         is refused (ConfigError listing each). DuplicateClientError if the id exists."""
         client = self._client(client_id, origins, name, enabled)
         result = self._add_clients([client], single=True)
-        self._invalidate()
+        self.invalidate()
         return result
 
     def add_clients(self, clients: Iterable[Client]) -> int:
@@ -260,13 +263,13 @@ class CachingStore:
         if not checked:
             return 0
         self._add_clients(checked, single=False)
-        self._invalidate()
+        self.invalidate()
         return len(checked)
 
     def remove_client(self, client_id: str) -> None:
         """Remove a client and its origins. UnknownClientError if there is none."""
         self._remove_client(check_client_id(client_id))
-        self._invalidate()
+        self.invalidate()
 
     def get_client(self, client_id: str) -> Client:
         """One client. UnknownClientError if there is none."""
@@ -288,7 +291,7 @@ class CachingStore:
         client_id = check_client_id(client_id)
         checked = canonical_origins(origins, allow_insecure=self.dangerously_allow_insecure_origins)
         client = self._add_origins(client_id, checked)
-        self._invalidate()
+        self.invalidate()
         return client
 
     def remove_origin(self, client_id: str, origin: str) -> Client:
@@ -297,7 +300,7 @@ class CachingStore:
         # Normalized like a write, so 'https://App.example.com:443' removes what it added.
         checked = canonical_origin(origin, allow_insecure=True)
         client = self._remove_origin(client_id, checked)
-        self._invalidate()
+        self.invalidate()
         return client
 
     def set_enabled(self, client_id: str, enabled: bool) -> Client:
@@ -305,13 +308,13 @@ class CachingStore:
         if not isinstance(enabled, bool):
             raise ConfigError(ConfigProblem("enabled", enabled, "is not a boolean", "pass True"))
         client = self._update(check_client_id(client_id), {"enabled": enabled})
-        self._invalidate()
+        self.invalidate()
         return client
 
     def set_name(self, client_id: str, name: str | None) -> Client:
         """Change a client's display name (None removes it)."""
         client = self._update(check_client_id(client_id), {"name": check_name(name)})
-        self._invalidate()
+        self.invalidate()
         return client
 
     def _client(

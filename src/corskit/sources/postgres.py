@@ -97,6 +97,8 @@ class PostgresStore(SQLStore):
         self.pool_size = pool_size
         self._conninfo = conninfo
         self._params = _connection_params(conninfo, self.timeout)
+        # Management (an import of 100,000 clients) is not bounded by the lookup timeout.
+        self._manage_params = {k: v for k, v in self._params.items() if k != "options"}
         self._display = _display(conninfo)
         self._pid = os.getpid()
         self._start_lock = threading.Lock()
@@ -232,7 +234,7 @@ class PostgresStore(SQLStore):
         self._listener = None
         self._ready = threading.Event()
         self._pid = os.getpid()
-        self._invalidate()
+        self.invalidate()
 
     # -- what the listener reports ---------------------------------------------------------
 
@@ -242,7 +244,7 @@ class PostgresStore(SQLStore):
             self._recoveries += 1
         self._mark_up()
         if revision_changed:
-            self._invalidate()
+            self.invalidate()
         self._ready.set()
 
     def _lost(self, error: BaseException) -> None:
@@ -261,7 +263,9 @@ class PostgresStore(SQLStore):
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[psycopg.Cursor[Any]]:
         try:
-            with psycopg.connect(self._conninfo, **self._params, autocommit=True) as connection:
+            with psycopg.connect(
+                self._conninfo, **self._manage_params, autocommit=True
+            ) as connection:
                 _ensure_schema(connection)
                 with connection.transaction(), connection.cursor() as cursor:
                     yield cursor

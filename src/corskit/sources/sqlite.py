@@ -142,7 +142,7 @@ class SQLiteStore(SQLStore):
                 raise self._unavailable(error) from None
         if version != self._data_version:
             self._data_version = version
-            self._invalidate()
+            self.invalidate()
         self._mark_up()
 
     def close(self) -> None:
