@@ -213,3 +213,60 @@ def test_a_locked_sqlite_file_makes_lookups_wait_at_most_the_timeout(tmp_path: P
     finally:
         blocker.close()
         store.close()
+
+
+def test_the_async_face_of_a_down_sqlite_store_fails_closed_and_recovers(tmp_path: Path) -> None:
+    directory = tmp_path / "later"
+    url = f"sqlite:///{directory.as_posix().lstrip('/')}/clients.db"
+    store = open_store(url, poll_interval=0.05)
+
+    async def scenario() -> None:
+        with pytest.raises(corskit.errors.StoreUnavailable):
+            await store.is_allowed_async(SPA)
+        assert store.available is False
+        assert await store.is_allowed_async("not an origin") is False
+        directory.mkdir()
+        with open_store(url) as writer:
+            writer.add_client("spa", [SPA])
+        deadline = time.monotonic() + 2
+        while True:
+            try:
+                if await store.is_allowed_async(SPA):
+                    break
+            except corskit.errors.StoreUnavailable:
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.05)
+        assert store.available
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+
+
+def test_a_forked_worker_gets_its_own_postgres_connections(pg_url: str) -> None:
+    import os
+
+    store = open_store(pg_url)
+    try:
+        store.add_client("spa", [SPA])
+        assert store.is_allowed(SPA)  # the parent's pool and listener exist now
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child, as a pre-forking server's worker
+            ok = False
+            try:
+                store.invalidate()
+                time.sleep(store.poll_interval)
+                ok = _wait_until(lambda: store.is_allowed(SPA), limit=5.0) < 5.0
+            finally:
+                os.write(writer, b"1" if ok else b"0")
+                os._exit(0)
+        os.close(writer)
+        assert os.read(reader, 1) == b"1"
+        os.waitpid(pid, 0)
+        assert store.is_allowed(SPA)  # the parent's connections were left alone
+        store.invalidate()
+        assert store.is_allowed(SPA)
+    finally:
+        store.close()

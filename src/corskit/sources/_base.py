@@ -381,7 +381,7 @@ class CachingStore:
     # -- what a backend provides -------------------------------------------------------------
 
     def _lookup(self, origin: str) -> bool:
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - every backend provides it
 
     async def _lookup_async(self, origin: str) -> bool:
         """Default: the sync lookup in a worker thread, so the event loop never waits on it."""
@@ -394,26 +394,26 @@ class CachingStore:
         self._poll()
 
     def _add_clients(self, clients: list[Client], single: bool) -> Client:
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - every backend provides it
 
     def _remove_client(self, client_id: str) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - every backend provides it
 
     def _read_client(self, client_id: str) -> Client | None:
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - every backend provides it
 
     def _read_clients(self) -> list[Client]:
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - every backend provides it
 
     def _add_origins(self, client_id: str, origins: tuple[str, ...]) -> Client:
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - every backend provides it
 
     def _remove_origin(self, client_id: str, origin: str) -> Client:
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - every backend provides it
 
     def _update(self, client_id: str, changes: dict[str, str | bool | None]) -> Client:
         """Set ``name`` and/or ``enabled``; UnknownClientError if there is none."""
-        raise NotImplementedError
+        raise NotImplementedError  # pragma: no cover - every backend provides it
 
 
 def _check_options(
