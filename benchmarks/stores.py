@@ -63,7 +63,12 @@ def client_origins() -> list[Client]:
 
 @cache
 def _workdir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="corskit-bench-"))
+    import atexit
+    import shutil
+
+    path = Path(tempfile.mkdtemp(prefix="corskit-bench-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 @cache
