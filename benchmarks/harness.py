@@ -187,6 +187,8 @@ def build_cells(
     problems: list[str] = []
     for group in groups:
         for scenario in scenarios:
+            if group.only is not None and scenario.key not in group.only:
+                continue
             for contender in group.contenders:
                 app = contender.build(scenario)
                 first = request(scenario, group.asgi)  # its own: cycled scenarios rewrite it

@@ -36,6 +36,7 @@ from benchmarks.harness import (
     run_rounds,
 )
 from benchmarks.scenarios import GROUPS, SCENARIOS, Group, Scenario
+from benchmarks.stores import STORE_GROUPS
 
 # corskit's targets, judged in the plain ASGI and WSGI groups.
 RATIO_TARGETS = {"no_origin": 1.5, "allowed_get": 2.0, "allowed_preflight": 2.0}
@@ -113,6 +114,16 @@ class Results:
         return out
 
 
+def store_verdicts(results: Results) -> list[Verdict]:
+    """A warm store GET within 20% of the static GET (see benchmarks/stores.py)."""
+    from benchmarks import stores
+
+    return [
+        Verdict(group, "store GET, 100k", "x static GET ns", value, limit)
+        for group, value, limit in stores.verdict(results)
+    ]
+
+
 def _ratio(value: float) -> str:
     if value != value:  # NaN: the floor's overhead was not positive
         return "-"
@@ -132,6 +143,8 @@ def table(results: Results, group: Group, scenarios: tuple[Scenario, ...], how: 
         + ("   corskit target" if group.targets else ""),
     ]
     for s in scenarios:
+        if group.only is not None and s.key not in group.only:
+            continue
         row = f"{s.title:<24}{results.ns[group.name, s.key, names[0]]:>8.0f}"
         for n in names[1:]:
             ns = results.ns[group.name, s.key, n]
@@ -219,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--group",
         action="append",
-        choices=[g.name for g in GROUPS],
+        choices=[g.name for g in GROUPS + STORE_GROUPS],
         help="only these groups (repeatable)",
     )
     parser.add_argument(
@@ -229,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         help="only these scenarios (repeatable)",
     )
     parser.add_argument("--no-extra", action="store_true", help="skip the cycled-origin rows")
+    parser.add_argument(
+        "--no-stores", action="store_true", help="skip the client-store groups and measurements"
+    )
+    parser.add_argument(
+        "--spray", type=int, default=100_000, help="unknown origins in the store spray"
+    )
     parser.add_argument(
         "--clock", choices=sorted(CLOCKS), default="cpu", help="thread CPU time (default) or wall"
     )
@@ -243,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = args.rounds or (9 if args.quick else 31)
     batch_ms = args.batch_ms or (2.0 if args.quick else 10.0)
-    groups = tuple(g for g in GROUPS if not args.group or g.name in args.group)
+    everything = GROUPS if args.no_stores else GROUPS + STORE_GROUPS
+    groups = tuple(g for g in everything if not args.group or g.name in args.group)
     scenarios = tuple(
         s
         for s in SCENARIOS
@@ -277,9 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     for group in groups:
         how = f"median of {rounds} rounds, {args.clock} time"
         print("\n" + table(results, group, scenarios, how))
+    store_groups = [g for g in groups if g in STORE_GROUPS]
+    if store_groups:
+        verdicts += store_verdicts(results)
     if verdicts:
         print("\ncorskit targets:")
         print("\n".join(v.line() for v in verdicts))
+    if store_groups:
+        from benchmarks import stores
+
+        print("\nclient stores:")
+        print("\n".join(stores.measure(args.spray).lines()))
     elapsed = time.monotonic() - started
     print(f"\n{len(cells)} cells, {rounds} rounds, {elapsed:.0f} s")
     if args.json:

@@ -177,6 +177,7 @@ class Group:
     copy_environ: bool = False  # Werkzeug writes into the environ: give each call a fresh copy
     targets: bool = False  # the corskit targets are judged in this group
     floor_from: str | None = None  # the group whose floor overhead is the ratio's unit
+    only: tuple[str, ...] | None = None  # the scenario keys this group runs (None: all)
 
 
 GROUPS = (

@@ -11,6 +11,8 @@ import corskit
 
 from drive import Answer, Recorder, asgi_request, wsgi_request
 
+pytest_plugins = ["pg"]  # pg_cluster / pg_url: a throwaway PostgreSQL for the store tests
+
 
 class Served:
     """A Recorder app behind one corskit middleware, asked with raw request facts."""

@@ -23,6 +23,7 @@ DOCUMENTED_MODULES = (
     "corskit.django",
     "corskit.scoped",
     "corskit.compat",
+    "corskit.sources",
 )
 
 

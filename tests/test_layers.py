@@ -16,7 +16,7 @@ import pytest
 import corskit
 
 PACKAGE = Path(corskit.__file__).parent
-MODEL_MODULES = {"policy", "config", "errors", "reasons", "events", "marks"}
+MODEL_MODULES = {"policy", "config", "errors", "reasons", "events", "marks", "sources"}
 DEPRECATED_SHIMS = {"engine", "origins", "browser"}
 
 

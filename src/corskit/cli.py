@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 from ._tools.check import check_request, load_config, run_check
+from ._tools.clients import STORE_COMMANDS, add_store_commands, run_store_command
 from ._tools.lint import lint_warnings, run_lint
 from ._tools.probe import add_probe_parser, run_probe
 from .config import Config
@@ -31,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._tools.demo import run_demo
 
         return run_demo(args)
+    if args.command in STORE_COMMANDS:
+        return run_store_command(args)
     if args.command == "probe":
         return run_probe(args)
     # check and lint report a config's problems themselves: the start-up warnings the library
@@ -73,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     lint = commands.add_parser("lint", help="report risky or pointless settings")
     lint.add_argument("file", help="the TOML configuration")
     lint.add_argument("--strict", action="store_true", help="warnings fail too")
+    add_store_commands(commands)
     return parser
 
 

@@ -24,7 +24,7 @@ from ._core.model.hints import setting_hint
 from ._core.model.origins import Regex
 from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
 from .policy import DEFAULTS as POLICY_DEFAULTS
-from .policy import Policy
+from .policy import OriginSource, Policy
 
 __all__ = ["Config", "Route", "unreached_policies", "unreached_warning"]
 
@@ -32,8 +32,9 @@ logger = logging.getLogger("corskit")
 
 _TOP_KEYS = ("default", "policies", "routes")
 _ROUTE_KEYS = ("path", "policy", "exclude")
-# Every Policy argument a file can express (origin_source is Python-only).
-_POLICY_KEYS = tuple(name for name in POLICY_DEFAULTS if name != "origin_source")
+# Every Policy argument a file can express (origin_source is Python-only; a file names a
+# store by URL instead: store = "sqlite:///...").
+_POLICY_KEYS = (*(name for name in POLICY_DEFAULTS if name != "origin_source"), "store")
 # The name of the one policy of a flat document (its settings at the top).
 FLAT_POLICY_NAME = "default"
 
@@ -219,7 +220,7 @@ class Config:
                 )
         body = {key: value for key, value in document.items() if key not in _TOP_KEYS}
         _check_keys(body, _POLICY_KEYS, "", problems, also=_TOP_KEYS)
-        policy = _policy_from(body, "", problems)
+        policy = _policy_from(body, "", problems, {})
         routes = _routes_from(document.get("routes", []), problems)
         for index, route in enumerate(routes):
             _check_route(route, index, {FLAT_POLICY_NAME: policy}, problems)
@@ -329,6 +330,7 @@ def _policies_from(raw: object, problems: ProblemCollector) -> dict[str, Policy]
         )
         return {}
     policies: dict[str, Policy] = {}
+    stores: dict[str, OriginSource] = {}  # one store (one cache, one listener) per URL
     for name, body in raw.items():
         if isinstance(body, Policy):
             policies[name] = body
@@ -343,23 +345,48 @@ def _policies_from(raw: object, problems: ProblemCollector) -> dict[str, Policy]
             continue
         prefix = f"policies.{name}."
         _check_keys(body, _POLICY_KEYS, prefix, problems)
-        policy = _policy_from(body, prefix, problems)
+        policy = _policy_from(body, prefix, problems, stores)
         if policy is not None:
             policies[name] = policy
     return policies
 
 
-def _policy_from(body: Mapping[str, Any], prefix: str, problems: ProblemCollector) -> Policy | None:
+def _policy_from(
+    body: Mapping[str, Any],
+    prefix: str,
+    problems: ProblemCollector,
+    stores: dict[str, OriginSource],
+) -> Policy | None:
     """The Policy a table of settings describes (its unknown keys already reported)."""
     known = {key: value for key, value in body.items() if key in _POLICY_KEYS}
     if "origins" in known and isinstance(known["origins"], list):
         known["origins"] = [_origin_entry(entry) for entry in known["origins"]]
+    if "store" in known:
+        known["origin_source"] = _store(known.pop("store"), prefix + "store", stores, problems)
     try:
         return Policy(**known)
     except ConfigError as error:
         for problem in error.errors:
             problems.add(prefix + problem.field, problem.value, problem.reason, problem.fix)
     return None
+
+
+def _store(
+    url: object, field: str, opened: dict[str, OriginSource], problems: ProblemCollector
+) -> OriginSource:
+    """The store a policy names by URL. Opening does no I/O: it connects on first use."""
+    from .sources import open_store  # model layer too; imported only by files that use it
+
+    try:
+        key = str(url)
+        return opened[key] if key in opened else opened.setdefault(key, open_store(url, field))
+    except ConfigError as error:
+        problems.extend(error.errors)
+        return _refuse_all  # reported above; keeps "no origins and no source" from piling on
+
+
+def _refuse_all(origin: str) -> bool:
+    return False
 
 
 def _origin_entry(entry: object) -> object:

@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["ConfigError", "ConfigProblem"]
+__all__ = ["ConfigError", "ConfigProblem", "StoreUnavailable"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,3 +124,13 @@ def nearest_hint(value: object, choices: Sequence[str], what: str = "setting") -
     if close is not None:
         return f"did you mean {close!r}?"
     return f"use one of: {', '.join(choices)}" if choices else f"define the {what} first"
+
+
+class StoreUnavailable(Exception):  # noqa: N818 - the name the engine's asker maps
+    """An origin store could not answer in time (unreachable, timed out, broken).
+
+    Raised by the stores of :mod:`corskit.sources` instead of a driver's own exception, so the
+    engine can tell "the store is down" (``Reason.STORE_UNAVAILABLE``: the origin is refused,
+    the request is served) from a source that is broken. The message names the store (without
+    its password) and the cause.
+    """

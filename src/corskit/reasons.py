@@ -18,6 +18,7 @@ class Reason(Enum):
     ORIGIN_MALFORMED = "origin_malformed"
     ORIGIN_REPEATED = "origin_repeated"
     ORIGIN_SOURCE_FAILED = "origin_source_failed"
+    STORE_UNAVAILABLE = "store_unavailable"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     METHOD_MALFORMED = "method_malformed"
     HEADER_NOT_ALLOWED = "header_not_allowed"
@@ -36,6 +37,9 @@ _EXPLANATIONS: dict[Reason, str] = {
     Reason.ORIGIN_MALFORMED: "the Origin header is not a serialized origin (scheme://host[:port])",
     Reason.ORIGIN_REPEATED: "the request carried more than one Origin header; browsers send one",
     Reason.ORIGIN_SOURCE_FAILED: "the dynamic origin source failed, so the origin was refused",
+    Reason.STORE_UNAVAILABLE: (
+        "the origin store could not be reached in time, so its origins are refused until it is back"
+    ),
     Reason.METHOD_NOT_ALLOWED: (
         "Access-Control-Request-Method names a method the policy does not allow"
     ),

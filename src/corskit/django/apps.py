@@ -8,6 +8,9 @@ from django.apps import AppConfig  # type: ignore[import-untyped]  # Django ship
 class CorskitConfig(AppConfig):  # type: ignore[misc]  # AppConfig is untyped (Any)
     name = "corskit.django"
     label = "corskit"
+    default_auto_field = (
+        "django.db.models.BigAutoField"  # the store's models, whatever the project's
+    )
     verbose_name = "corskit CORS"
 
     def ready(self) -> None:

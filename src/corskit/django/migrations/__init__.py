@@ -1,0 +1,1 @@
+"""Migrations of the corskit.django app: the tables of its client store."""

@@ -1,0 +1,46 @@
+"""The store's answer cache: bounded in count, bounded in age, safe against a racing change."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from corskit.sources._answers import Answers
+
+
+@given(st.lists(st.text(min_size=1, max_size=30), max_size=400), st.integers(2, 50))
+def test_the_cache_never_holds_more_than_its_size(origins: list[str], size: int) -> None:
+    answers = Answers(size, ttl=60, now=0.0)
+    for index, origin in enumerate(origins):
+        answers.put(origin, index % 2 == 0, answers.epoch, now=0.0)
+        assert len(answers) <= size
+        assert answers.get(origin) is (index % 2 == 0)
+
+
+def test_answers_expire_within_the_ttl_and_one_poll() -> None:
+    answers = Answers(100, ttl=10, now=0.0)
+    answers.put("https://a.example", True, 0, now=0.0)
+    answers.expire(4.9)
+    assert answers.get("https://a.example") is True
+    answers.expire(5.0)  # half the TTL: it moves to the older generation
+    assert answers.get("https://a.example") is True
+    answers.put("https://b.example", False, 0, now=6.0)
+    answers.expire(10.0)  # the TTL: the older generation is gone
+    assert answers.get("https://a.example") is None
+    assert answers.get("https://b.example") is False
+    answers.expire(20.0)
+    assert answers.get("https://b.example") is None
+
+
+def test_an_answer_looked_up_before_a_change_is_not_remembered_after_it() -> None:
+    answers = Answers(100, ttl=10, now=0.0)
+    epoch = answers.epoch
+    answers.clear()  # the store changed while the lookup ran
+    answers.put("https://a.example", True, epoch, now=0.0)
+    assert answers.get("https://a.example") is None
+
+
+def test_a_ttl_of_zero_remembers_nothing() -> None:
+    answers = Answers(100, ttl=0, now=0.0)
+    answers.put("https://a.example", True, 0, now=0.0)
+    assert len(answers) == 0
