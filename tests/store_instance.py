@@ -50,6 +50,7 @@ def main() -> None:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    sock.listen(128)  # listening before the port is printed: no refused first request
     server = uvicorn.Server(
         uvicorn.Config(build(config), log_level="warning", lifespan="off", access_log=False)
     )

@@ -186,7 +186,9 @@ def test_toml_block_is_a_config(block: Block, tmp_path: Path) -> None:
     path = tmp_path / "cors.toml"
     path.write_text(block.code, encoding="utf-8")
     loaded = corskit.Config.load(path)
-    assert loaded == corskit.Config.from_dict(tomllib.loads(block.code))
+    # Two loads open two store objects for one URL (a store is one per config), so stores
+    # compare by what they are (their repr names the kind and the URL), not by identity.
+    assert repr(loaded) == repr(corskit.Config.from_dict(tomllib.loads(block.code)))
 
 
 def test_every_python_block_is_run_by_some_test() -> None:
