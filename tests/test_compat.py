@@ -931,6 +931,15 @@ def test_django_lower_case_methods_and_star_headers_change_meaning_and_say_so() 
         (r"/api/[^/]+/x", ("/api/[!/]*/x*",), False, False),
         (r"/a\w/x", ("/a?/x*",), False, False),
         (r"^/[a-z]+$", ("/[a-z]*",), False, False),
+        # Groups, escapes and counted repeats spell out where they can.
+        (r"/(?#note)a", ("/a*",), True, False),
+        (r"/(?P<v>ab)", ("/ab*",), True, False),
+        (r"/\101\x42\u0043\N{LATIN SMALL LETTER D}\0", ("/ABCd\0*",), True, False),
+        (r"/(ab){2}x", ("/ababx*",), True, False),
+        (r"/(ab)?c\Z", ("/c", "/abc"), True, False),
+        (r"/(a|b)(c|/)", ("/[ab][/c]*",), True, False),
+        (r"/a{1,5}b\Z", ("/a*b",), False, False),  # the nearest superset, and why not
+        (r"/(ab)+\Z", ("/ab*",), False, False),
     ],
 )
 def test_path_regex_becomes_the_globs_that_cover_the_same_paths(
@@ -966,6 +975,27 @@ def test_path_regex_constructs_without_an_exact_reading_are_refused(
     with pytest.raises(corskit.ConfigError, match=construct) as error:
         compat.from_django_cors_headers({"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": regex})
     assert problem_fields(error) == ["CORS_URLS_REGEX"]
+
+
+def test_path_regex_needing_more_than_eight_globs_is_refused() -> None:
+    with pytest.raises(corskit.ConfigError, match="more than 8 path globs"):
+        compat.from_django_cors_headers(
+            {"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/(aa|bb|cc)(dd|ee|ff)/"}
+        )
+
+
+def test_charset_set_operations() -> None:
+    from corskit.compat._charset import CharSet
+
+    letters = CharSet([(ord("a"), ord("z"))])
+    vowels = CharSet.of("aeiou")
+    assert (letters - vowels).size() == 21
+    assert (letters & CharSet.of("a9")) == CharSet.of("a")
+    assert (vowels | CharSet.of("b")).issuperset(CharSet.of("ab"))
+    assert ord("e") in vowels and ord("b") not in vowels
+    assert CharSet.of("x").single() == "x" and vowels.single() is None
+    assert CharSet.of("\x00\n").pick() == "\x00"
+    assert not CharSet() and repr(CharSet.of("a")) == "CharSet(((97, 97),))"
 
 
 def test_invalid_path_regex_is_refused_with_res_words() -> None:
