@@ -933,6 +933,7 @@ def test_django_lower_case_methods_and_star_headers_change_meaning_and_say_so() 
         (r"^/[a-z]+$", ("/[a-z]*",), False, False),
         # Groups, escapes and counted repeats spell out where they can.
         (r"/(?#note)a", ("/a*",), True, False),
+        (r"/ab(?#note)?\Z", ("/a", "/ab"), True, False),  # re drops the comment: 'b?'
         (r"/(?P<v>ab)", ("/ab*",), True, False),
         (r"/\101\x42\u0043\N{LATIN SMALL LETTER D}\0", ("/ABCd\0*",), True, False),
         (r"/(ab){2}x", ("/ababx*",), True, False),

@@ -122,6 +122,8 @@ class _Parser:
 
     def _quantified(self) -> Node:
         item = self._atom()
+        while self._take("(?#"):  # re drops comments, so a quantifier after one is the item's
+            self.at = self.text.index(")", self.at) + 1
         bounds = self._quantifier()
         if bounds is None:
             return item
