@@ -1,10 +1,11 @@
-"""``corsheaders.middleware.CorsMiddleware`` for the suite: corskit's Django middleware inside.
+"""``corsheaders.middleware.CorsMiddleware`` for the suite: corskit's Django middleware itself.
 
-Each request reads django-cors-headers' ``CORS_*`` settings as they are now (the suite changes
-them per test with ``override_settings``), translates them once per distinct set with
-``corskit.compat.from_django_cors_headers(settings)``, and hands the result to
-``corskit.django.CORSMiddleware`` through its ``CORSKIT`` setting. The conftest wraps every
-test in ``override_settings``, so what is set here never outlives the test.
+A subclass of ``corskit.django.CORSMiddleware`` (so Django sees all of its hooks) that, before
+each request, reads django-cors-headers' ``CORS_*`` settings as they are now (the suite
+changes them per test with ``override_settings``), translates each distinct set once with
+``corskit.compat.from_django_cors_headers(settings)``, and hands the result to corskit
+through its ``CORSKIT`` setting, which corskit rebuilds from when it changes. The conftest
+wraps every test in ``override_settings``, so what is set here never outlives the test.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 
 import corskit.django
@@ -21,21 +21,15 @@ from corskit.compat import CompatWarning, from_django_cors_headers
 __all__ = ["CorsMiddleware"]
 
 
-class CorsMiddleware:
-    sync_capable = True
-    async_capable = True
-
+class CorsMiddleware(corskit.django.CORSMiddleware):
     def __init__(self, get_response: Any) -> None:
         self._snapshot: object = None
         self._apply()
-        self._inner = corskit.django.CORSMiddleware(get_response)
-        self._is_async = iscoroutinefunction(get_response)
-        if self._is_async:
-            markcoroutinefunction(self)
+        super().__init__(get_response)
 
     def __call__(self, request: Any) -> Any:
         self._apply()
-        return self._inner(request)
+        return super().__call__(request)
 
     def _apply(self) -> None:
         names = sorted(name for name in dir(settings) if name.startswith("CORS_"))
