@@ -8,7 +8,9 @@ stay true for the installed versions.
 
 from __future__ import annotations
 
+import fnmatch
 import inspect
+import itertools
 import re
 import types
 import warnings
@@ -19,8 +21,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import ALL_METHODS as STARLETTE_ALL_METHODS
 from starlette.middleware.cors import SAFELISTED_HEADERS as STARLETTE_SAFELISTED
 from starlette.middleware.cors import CORSMiddleware as StarletteCORS
 from starlette.responses import PlainTextResponse
@@ -29,10 +34,12 @@ from starlette.testclient import TestClient
 
 import corskit
 from corskit import compat
-from corskit.compat import CompatWarning, _common, flask_cors
+from corskit.compat import CompatWarning, _charset, _common, _path_globs, flask_cors
+from corskit.compat import starlette as _starlette
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example"
+SAFE = ["GET", "HEAD", "POST"]  # starlette's allow_methods that changes nothing in corskit
 
 
 @contextmanager
@@ -153,10 +160,27 @@ def test_starlette_options_map_to_policy_fields() -> None:
 def test_starlette_wildcards_map_to_corskit_wildcards() -> None:
     with no_warnings():
         policy = compat.from_starlette(
-            allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], max_age=None
+            allow_origins=["*"],
+            allow_headers=["*"],
+            allow_methods=["GET", "HEAD", "POST"],
+            max_age=None,
         )
-    assert (policy.origins, policy.methods, policy.request_headers) == (("*",), ("*",), ("*",))
+    assert (policy.origins, policy.request_headers) == (("*",), ("*",))
     assert policy.max_age is None
+
+
+def test_starlette_star_methods_keep_starlettes_fixed_list_and_say_so() -> None:
+    # Issue 12: '*' means any method in corskit but eight fixed methods in starlette, and
+    # compat used to translate one to the other silently.
+    with pytest.warns(CompatWarning, match="fixed list"):
+        policy = compat.from_starlette(allow_origins=[APP], allow_methods=["*"])
+    assert policy.methods == STARLETTE_ALL_METHODS
+    assert set(policy.methods) == set(_starlette.ALL_METHODS)
+    theirs = starlette_itself(allow_origins=[APP], allow_methods=["*"])
+    ours = corskit_asgi(policy)
+    for method, theirs_status, ours_status in (("QUERY", 200, 204), ("CUSTOM", 400, 403)):
+        assert preflight(theirs, APP, method).status_code == theirs_status
+        assert preflight(ours, APP, method).status_code == ours_status
 
 
 def test_starlette_any_origin_with_credentials_is_refused_not_reflected() -> None:
@@ -167,7 +191,7 @@ def test_starlette_any_origin_with_credentials_is_refused_not_reflected() -> Non
     assert response.headers["Access-Control-Allow-Credentials"] == "true"
     # What compat does: refuse at construction, under starlette's own option name.
     with pytest.raises(corskit.ConfigError) as error:
-        compat.from_starlette(allow_origins=["*"], allow_credentials=True, allow_methods=["*"])
+        compat.from_starlette(allow_origins=["*"], allow_credentials=True, allow_methods=SAFE)
     assert problem_fields(error) == ["allow_origins"]
     assert "list the trusted origins" in str(error.value)
     assert "reflect" in str(error.value)
@@ -202,7 +226,7 @@ def test_starlette_url_shaped_origin_is_refused_with_a_suggestion() -> None:
 
 def test_starlette_broad_regex_is_refused_under_allow_origin_regex() -> None:
     with pytest.raises(corskit.ConfigError) as error:
-        compat.from_starlette(allow_origin_regex=r"https://.*", allow_methods=["*"])
+        compat.from_starlette(allow_origin_regex=r"https://.*", allow_methods=SAFE)
     assert problem_fields(error) == ["allow_origin_regex"]
 
 
@@ -212,7 +236,7 @@ def test_starlette_string_allow_origins_warns_about_substring_matching() -> None
         "https://app.example.co"
     )
     with pytest.warns(CompatWarning, match="substring"):
-        policy = compat.from_starlette(allow_origins=APP, allow_methods=["*"])
+        policy = compat.from_starlette(allow_origins=APP, allow_methods=SAFE)
     assert policy.origins == (APP,)
     client = corskit_asgi(policy)
     assert acao(client.get("/", headers={"Origin": "https://app.example.co"})) is None
@@ -222,7 +246,7 @@ def test_starlette_string_allow_origins_warns_about_substring_matching() -> None
 def test_starlette_star_beside_other_origins_warns_that_they_meant_nothing() -> None:
     with pytest.warns(CompatWarning, match="meant nothing"):
         policy = compat.from_starlette(
-            allow_origins=[APP, "*"], allow_origin_regex="x", allow_methods=["*"]
+            allow_origins=[APP, "*"], allow_origin_regex="x", allow_methods=SAFE
         )
     assert policy.origins == ("*",)
 
@@ -252,7 +276,7 @@ def test_starlette_implicit_safelisted_headers_keep_json_requests_working() -> N
 def test_starlette_forbidden_header_is_dropped_with_a_warning() -> None:
     with pytest.warns(CompatWarning, match="'Cookie' is a forbidden request header"):
         policy = compat.from_starlette(
-            allow_origins=[APP], allow_headers=["X-Token", "Cookie"], allow_methods=["*"]
+            allow_origins=[APP], allow_headers=["X-Token", "Cookie"], allow_methods=SAFE
         )
     assert "Cookie" not in policy.request_headers
 
@@ -260,7 +284,7 @@ def test_starlette_forbidden_header_is_dropped_with_a_warning() -> None:
 def test_starlette_regex_stays_full_match() -> None:
     with no_warnings():
         policy = compat.from_starlette(
-            allow_origin_regex=r"https://.*\.example\.com", allow_methods=["*"]
+            allow_origin_regex=r"https://.*\.example\.com", allow_methods=SAFE
         )
     for client in (
         starlette_itself(allow_origin_regex=r"https://.*\.example\.com"),
@@ -304,6 +328,72 @@ def test_starlette_added_with_add_middleware_leaves_500s_without_cors_headers() 
     theirs = starlette_itself(allow_origins=[APP])
     error = theirs.get("/boom", headers={"Origin": APP})
     assert (error.status_code, acao(error)) == (500, None)
+
+
+def test_starlette_origins_it_could_never_match_are_warned_about() -> None:
+    # Starlette compares allow_origins with the Origin header as text; browsers send lower
+    # case, no default port, punycode, and never a '*'. corskit normalizes and reads patterns.
+    entries = ["https://App.example.com", "https://app.example.com:443", "https://*.example.org"]
+    with pytest.warns(CompatWarning) as record:
+        policy = compat.from_starlette(allow_origins=entries, allow_methods=SAFE)
+    messages = [str(w.message) for w in record]
+    assert [m.split(":")[0] for m in messages] == [f"allow_origins[{i}]" for i in range(3)]
+    assert all("never matched" in m for m in messages)
+    theirs = starlette_itself(allow_origins=entries)
+    ours = corskit_asgi(policy)
+    for origin in (APP, "https://a.example.org"):
+        assert acao(theirs.get("/", headers={"Origin": origin})) is None
+        assert acao(ours.get("/", headers={"Origin": origin})) == origin
+    with no_warnings():
+        compat.from_starlette(allow_origins=[APP, "null"], allow_methods=SAFE)
+
+
+def test_starlette_lower_case_methods_allowed_nothing_there_and_are_warned_about() -> None:
+    with pytest.warns(CompatWarning, match="compared 'put' with the requested method as written"):
+        policy = compat.from_starlette(allow_origins=[APP], allow_methods=["put", *SAFE])
+    assert "PUT" in policy.methods
+    theirs = starlette_itself(allow_origins=[APP], allow_methods=["put", *SAFE])
+    assert preflight(theirs, APP, "PUT").status_code == 400
+    assert preflight(corskit_asgi(policy), APP, "PUT").status_code == 204
+
+
+def test_starlette_bare_strings_where_it_iterated_are_warned_about() -> None:
+    # allow_headers="X-Token" is a set of characters to starlette: x-token is refused there.
+    with pytest.warns(CompatWarning) as record:
+        policy = compat.from_starlette(
+            allow_origins=[APP], allow_methods=SAFE, allow_headers="X-Token", expose_headers="X-Id"
+        )
+    messages = " ".join(str(w.message) for w in record)
+    assert "set of characters" in messages
+    assert "'X, -, I, d'" in messages
+    assert policy.expose_headers == ("X-Id",)
+    theirs = starlette_itself(allow_origins=[APP], allow_headers="X-Token")
+    assert preflight(theirs, APP, "GET", "x-token").status_code == 400
+    assert preflight(corskit_asgi(policy), APP, "GET", "x-token").status_code == 204
+    response = starlette_itself(allow_origins=[APP], expose_headers="X-Id").get(
+        "/", headers={"Origin": APP}
+    )
+    assert response.headers["Access-Control-Expose-Headers"] == "X, -, I, d"
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with pytest.raises(corskit.ConfigError):
+            compat.from_starlette(allow_origins=[APP], allow_methods="GET, PUT")
+    assert "tested the requested method as a substring" in str(record[0].message)
+
+
+def test_starlette_options_that_keep_their_meaning_are_quiet() -> None:
+    with no_warnings():
+        compat.from_starlette(
+            allow_origins=[APP, "http://localhost:8000"],
+            allow_origin_regex=r"https://[a-z]+\.example\.org",
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+            allow_headers=["*"],
+            allow_credentials=True,
+            allow_private_network=True,
+            expose_headers=["X-Request-Id"],
+            max_age=0,
+        )
+        compat.from_starlette(allow_origins="*", allow_methods=SAFE, allow_headers="*")
 
 
 # =============================================================================================
@@ -468,9 +558,9 @@ def test_flask_cors_resources_become_routes_in_flask_cors_order() -> None:
     assert isinstance(config, corskit.Config)
     assert [(r.path, r.policy) for r in config.routes] == [
         ("/api/v1/users", "/api/v1/users"),
-        ("/api/*", "/api/*"),
+        ("/api*", "/api/*"),
     ]
-    assert config.default == "/*"
+    assert config.default == "/.*"
     client = corskit_flask(config)
     users = "https://users.example"
     assert acao(client.get("/api/v1/users", headers={"Origin": users})) == users
@@ -480,23 +570,28 @@ def test_flask_cors_resources_become_routes_in_flask_cors_order() -> None:
     assert acao(client.get("/public/feed", headers={"Origin": general})) == general
 
 
-def test_flask_cors_slash_star_resource_no_longer_covers_lookalike_paths() -> None:
+def test_flask_cors_slash_star_resource_keeps_its_regex_meaning_and_says_what_it_covers() -> None:
+    # r"/api/*" is a regex: '/api' then any number of slashes, then anything (re.match).
+    # Its exact glob is '/api*', '/apiary' included, as flask-cors covered it; the warning
+    # says how to write the narrower route the author probably meant.
     from flask_cors import CORS
 
     theirs = flask_app()
     CORS(theirs, resources={r"/api/*": {"origins": [APP]}})
     assert acao(theirs.test_client().get("/apiary", headers={"Origin": APP})) == APP
 
-    with pytest.warns(CompatWarning, match="add a route for '/api'"):
+    with pytest.warns(CompatWarning, match="write the corskit route '/api/\\*'"):
         config = compat.from_flask_cors(resources={r"/api/*": {"origins": [APP]}})
+    assert isinstance(config, corskit.Config)
+    assert [(r.path, r.policy) for r in config.routes] == [("/api*", "/api/*")]
     client = corskit_flask(config)
-    assert acao(client.get("/api/items", headers={"Origin": APP})) == APP
-    assert acao(client.get("/apiary", headers={"Origin": APP})) is None
+    for path in ("/api", "/api/items", "/apiary"):
+        assert acao(client.get(path, headers={"Origin": APP})) == APP
     assert acao(client.get("/", headers={"Origin": APP})) is None  # no resource: no CORS
 
 
 def test_flask_cors_resource_list_and_string_forms() -> None:
-    with no_warnings():
+    with pytest.warns(CompatWarning, match="only on paths containing a line feed"):
         config = compat.from_flask_cors(
             origins=[APP], resources=[r"/api/.*", "/public/feed", r"^/v2/.+$"]
         )
@@ -512,7 +607,7 @@ def test_flask_cors_catch_all_resource_shadows_the_rest() -> None:
     with pytest.warns(CompatWarning, match="never used"):
         config = compat.from_flask_cors(origins=[APP], resources=["*", r"/api/.*"])
     assert isinstance(config, corskit.Config)
-    assert (config.routes, config.default) == ((), "/*")
+    assert (config.routes, config.default) == ((), ".*")  # flask-cors reads '*' as '.*'
 
 
 def test_flask_cors_untranslatable_resources_are_refused() -> None:
@@ -526,6 +621,7 @@ def test_flask_cors_untranslatable_resources_are_refused() -> None:
         "resources['/api/v[0-9]+/.*']",
         "resources['/x/.*']",
     ]
+    assert "'/api/v[0-9]*/*', would also cover '/api/v0a/'" in str(error.value)
 
 
 def test_flask_cors_per_resource_errors_name_the_resource() -> None:
@@ -550,6 +646,40 @@ def test_flask_cors_policy_through_corskit_behaves_as_documented() -> None:
     assert preflight(client, EVIL, "PUT").status_code == 403  # flask-cors: 200, no headers
     error = client.get("/boom", headers={"Origin": APP})
     assert (error.status_code, acao(error)) == (500, APP)
+
+
+def test_flask_cors_regex_origins_keep_flask_cors_ignoring_case() -> None:
+    from flask_cors import CORS
+
+    upper = r"https://APP\.example\.com$"
+    theirs = flask_app()
+    CORS(theirs, origins=[upper])
+    assert acao(theirs.test_client().get("/", headers={"Origin": APP})) == APP
+    with pytest.warns(CompatWarning, match="never guesses"):
+        policy = compat.from_flask_cors(origins=[upper, r"https://[a-z]+\.example\.org$"])
+    assert policy.origins == (  # type: ignore[union-attr]
+        corskit.Regex(f"(?i:{upper})"),
+        corskit.Regex(r"https://[a-z]+\.example\.org$"),  # lower case only: no flag needed
+    )
+    assert acao(corskit_flask(policy).get("/", headers={"Origin": APP})) == APP
+
+
+def test_flask_cors_literal_origins_it_could_never_match_are_warned_about() -> None:
+    # flask-cors compares literal origins case-insensitively: 'App.Example' matched, ':443' not.
+    with pytest.warns(CompatWarning, match="never matched") as record:
+        compat.from_flask_cors(origins=["https://App.Example.com", "https://app.example.org:443"])
+    assert [str(w.message).split(":")[0] for w in record] == ["origins[1]"]
+
+
+def test_flask_cors_resource_that_equals_no_path_is_left_out() -> None:
+    # flask-cors never matched it (its own test calls it a bad regexp); nothing to route.
+    with pytest.warns(CompatWarning, match="no path equals it"):
+        config = compat.from_flask_cors(origins=[APP], resources={"}": {}, r"/api/.*": {}})
+    assert isinstance(config, corskit.Config)
+    assert [r.path for r in config.routes] == ["/api/*"]
+    with pytest.warns(CompatWarning, match="covers no request path"):
+        config = compat.from_flask_cors(origins=[APP], resources=[r"api/.*", r"/v1/.*"])
+    assert [r.path for r in config.routes] == ["/v1/*"]  # type: ignore[union-attr]
 
 
 # =============================================================================================
@@ -695,7 +825,7 @@ def test_django_signal_receivers_are_reported() -> None:
 
 def test_django_urls_regex_becomes_a_route() -> None:
     settings = {"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/api/.*$"}
-    with no_warnings():
+    with pytest.warns(CompatWarning, match=re.escape(r"for '/api/\na', the glob covers it")):
         config = compat.from_django_cors_headers(settings)
     assert isinstance(config, corskit.Config)
     assert [(r.path, r.policy) for r in config.routes] == [("/api/*", "cors")]
@@ -706,11 +836,25 @@ def test_django_urls_regex_becomes_a_route() -> None:
 
 
 def test_django_untranslatable_urls_regex_is_refused() -> None:
-    with pytest.raises(corskit.ConfigError, match="no path glob") as error:
+    # \d is any Unicode digit, one or more: no glob says that.
+    with pytest.raises(corskit.ConfigError, match="matches no set of path globs") as error:
         compat.from_django_cors_headers(
-            {"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/(api|auth)/"}
+            {"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/api/v\d+/"}
         )
     assert problem_fields(error) == ["CORS_URLS_REGEX"]
+    assert "'/api/va/'" in str(error.value)  # the nearest glob '/api/v?*/*' covers it
+    with pytest.raises(corskit.ConfigError, match="look-ahead"):
+        compat.from_django_cors_headers(
+            {"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/(?!admin)"}
+        )
+
+
+def test_django_urls_regex_alternatives_become_one_route_each() -> None:
+    settings = {"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/(api|auth)/"}
+    with no_warnings():
+        config = compat.from_django_cors_headers(settings)
+    assert isinstance(config, corskit.Config)
+    assert [(r.path, r.policy) for r in config.routes] == [("/api/*", "cors"), ("/auth/*", "cors")]
 
 
 def test_django_policy_through_corskit_behaves_as_documented() -> None:
@@ -725,46 +869,248 @@ def test_django_policy_through_corskit_behaves_as_documented() -> None:
     assert client.get("/").headers["Vary"] == "Origin"
 
 
+def test_django_origins_it_could_never_match_are_warned_about() -> None:
+    # django-cors-headers compares scheme (lower-cased by urlsplit) and netloc as text.
+    entries = ["HTTPS://app.example.com", "https://app.example.org:443", "https://*.example.net"]
+    with pytest.warns(CompatWarning, match="never matched") as record:
+        compat.from_django_cors_headers({"CORS_ALLOWED_ORIGINS": entries})
+    assert [str(w.message).split(":")[0] for w in record] == [
+        "CORS_ALLOWED_ORIGINS[1]",
+        "CORS_ALLOWED_ORIGINS[2]",
+    ]
+
+
+def test_django_lower_case_methods_and_star_headers_change_meaning_and_say_so() -> None:
+    with pytest.warns(CompatWarning) as record:
+        policy = compat.from_django_cors_headers(
+            {
+                "CORS_ALLOWED_ORIGINS": [APP],
+                "CORS_ALLOW_METHODS": ["get", "put"],
+                "CORS_ALLOW_HEADERS": ["*"],
+            }
+        )
+    messages = " ".join(str(w.message) for w in record)
+    assert "compared 'put' with the requested method as written" in messages
+    assert "do not apply to Authorization" in messages
+    client = corskit_flask(policy)
+    ok = preflight(client, APP, "PUT", "authorization")
+    assert ok.status_code == 204
+    assert "authorization" in ok.headers["Access-Control-Allow-Headers"].lower()
+
+
 # =============================================================================================
-# Shared: regex to glob, to_dict
+# Shared: path regexes to path globs, decided on automata
 
 
 @pytest.mark.parametrize(
-    ("regex", "glob"),
+    ("regex", "globs", "exact", "line_feeds_only"),
     [
-        (r"^.*$", "/*"),
-        (r".*", "/*"),
-        (r"", "/*"),
-        (r"^/api/.*$", "/api/*"),
-        (r"^/api/", "/api/*"),
-        (r"/api", "/api*"),
-        (r"^/v2/.+$", "/v2/?*"),
-        (r"^/files/a\.json$", "/files/a.json"),
-        (r"^/a.c$", "/a?c"),
-        (r"^/what\?$", "/what[?]"),
-        (r"^/api/v\d+/", None),
-        (r"^/(api|auth)/", None),
-        (r"^/api/?$", None),
-        (r"^/[a-z]+$", None),
-        (r"/api/*", None),
+        # re.match needs only a prefix: a trailing part that may match nothing drops out.
+        (r"/test_acl*", ("/test_ac*",), True, False),
+        (r"/api_\w*", ("/api_*",), True, False),
+        (r"/api/*", ("/api*",), True, False),
+        (r"/api/.*", ("/api/*",), True, False),
+        (r"^/(api|auth)/", ("/api/*", "/auth/*"), True, False),
+        (r"/a[0-9]{2}", ("/a[0-9][0-9]*",), True, False),
+        (r"/service\+path", ("/service+path*",), True, False),
+        (r"/x\Z", ("/x",), True, False),
+        (r"/what\?\Z", ("/what[?]",), True, False),
+        (r".*", ("/*",), True, False),
+        (r"/*", ("/*",), True, False),
+        (r"", ("/*",), True, False),
+        (r"}", (), True, False),  # no path: every path starts with '/'
+        (r"api/", (), True, False),
+        # '.' never matches a line feed and '$' also matches before a final one.
+        (r"^.*$", ("/*",), False, True),
+        (r"^/api/.*$", ("/api/*",), False, True),
+        (r"^/api/?$", ("/api", "/api/"), False, True),
+        (r"^/v2/.+$", ("/v2/?*",), False, True),
+        (r"^/files/a\.json$", ("/files/a.json",), False, True),
+        # No glob says these.
+        (r"^/api/v\d+/", ("/api/v?*/*",), False, False),
+        (r"/api/[^/]+/x", ("/api/[!/]*/x*",), False, False),
+        (r"/a\w/x", ("/a?/x*",), False, False),
+        (r"^/[a-z]+$", ("/[a-z]*",), False, False),
+        # Groups, escapes and counted repeats spell out where they can.
+        (r"/(?#note)a", ("/a*",), True, False),
+        (r"/ab(?#note)?\Z", ("/a", "/ab"), True, False),  # re drops the comment: 'b?'
+        (r"/(?P<v>ab)", ("/ab*",), True, False),
+        (r"/\101\x42\u0043\N{LATIN SMALL LETTER D}\0", ("/ABCd\0*",), True, False),
+        (r"/(ab){2}x", ("/ababx*",), True, False),
+        (r"/(ab)?c\Z", ("/c", "/abc"), True, False),
+        (r"/(a|b)(c|/)", ("/[ab][/c]*",), True, False),
+        (r"/a{1,5}b\Z", ("/a*b",), False, False),  # the nearest superset, and why not
+        (r"/(ab)+\Z", ("/ab*",), False, False),
     ],
 )
-def test_path_regex_to_glob_translates_only_exact_equivalents(regex: str, glob: str | None) -> None:
-    assert _common._regex_to_glob(regex) == glob
+def test_path_regex_becomes_the_globs_that_cover_the_same_paths(
+    regex: str, globs: tuple[str, ...], exact: bool, line_feeds_only: bool
+) -> None:
+    found = _path_globs.translate(regex)
+    assert found is not None
+    assert (found.globs, found.exact, found.line_feeds_only) == (globs, exact, line_feeds_only)
+    if not exact:
+        assert found.counterexample is not None
+        assert disagree(regex, found.globs, found.counterexample)
 
 
 @pytest.mark.parametrize(
-    "path", ["", "/", "/api", "/api/", "/api/x", "/apix", "/v2/", "/v2/a", "/files/a.json"]
+    ("regex", "construct"),
+    [
+        (r"/(?=a)", "look-ahead"),
+        (r"/(?<!a)b", "look-behind"),
+        (r"/a\b", "word boundary"),
+        (r"/(a)\1", "back-reference"),
+        (r"/(?P<x>a)(?P=x)", "back-reference"),
+        (r"/(?>a*)b", "atomic group"),
+        (r"/a*+b", "possessive"),
+        (r"(?i)/api", "inline flag"),
+        (r"/a$|/b$c", "anchor"),
+        (r"/a^", "anchor"),
+        (r"/a{65}", "repeat count"),
+    ],
 )
-@pytest.mark.parametrize("regex", [r"^.*$", r"^/api/", r"/api", r"^/v2/.+$", r"^/files/a\.json$"])
-def test_translated_glob_matches_exactly_what_re_match_matched(regex: str, path: str) -> None:
-    import fnmatch
+def test_path_regex_constructs_without_an_exact_reading_are_refused(
+    regex: str, construct: str
+) -> None:
+    with pytest.raises(corskit.ConfigError, match=construct) as error:
+        compat.from_django_cors_headers({"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": regex})
+    assert problem_fields(error) == ["CORS_URLS_REGEX"]
 
-    glob = _common._regex_to_glob(regex)
-    assert glob is not None
-    if glob == "/*" and path == "":
-        return  # the one path no router produces
-    assert bool(fnmatch.fnmatchcase(path, glob)) == bool(re.match(regex, path))
+
+def test_path_regex_needing_more_than_eight_globs_is_refused() -> None:
+    with pytest.raises(corskit.ConfigError, match="more than 8 path globs"):
+        compat.from_django_cors_headers(
+            {"CORS_ALLOWED_ORIGINS": [APP], "CORS_URLS_REGEX": r"^/(aa|bb|cc)(dd|ee|ff)/"}
+        )
+
+
+def test_charset_set_operations() -> None:
+    from corskit.compat._charset import CharSet
+
+    letters = CharSet([(ord("a"), ord("z"))])
+    vowels = CharSet.of("aeiou")
+    assert (letters - vowels).size() == 21
+    assert (letters & CharSet.of("a9")) == CharSet.of("a")
+    assert (vowels | CharSet.of("b")).issuperset(CharSet.of("ab"))
+    assert ord("e") in vowels and ord("b") not in vowels
+    assert CharSet.of("x").single() == "x" and vowels.single() is None
+    assert CharSet.of("\x00\n").pick() == "\x00"
+    assert not CharSet() and repr(CharSet.of("a")) == "CharSet(((97, 97),))"
+
+
+def test_invalid_path_regex_is_refused_with_res_words() -> None:
+    with pytest.raises(corskit.ConfigError, match="not a valid regular expression") as error:
+        compat.from_flask_cors(origins=[APP], resources={r"/api/(": {}})
+    assert problem_fields(error) == ["resources['/api/(']"]
+
+
+def test_flask_cors_resource_regexes_cover_the_paths_flask_cors_covered() -> None:
+    """Drive flask-cors and the translated Config with the same requests."""
+    from flask_cors import CORS
+
+    resources = {
+        re.compile(r"/test_compiled_\w*"): {"origins": [APP]},
+        r"/test_acl*": {"origins": [APP]},
+        r"/api_\w*": {"origins": [APP]},
+        r"/service\+path": {"origins": [APP]},
+        r"^/(v1|v2)/items": {"origins": [APP]},
+    }
+    paths = [
+        "/test_acl",
+        "/test_ac",
+        "/test_acl_x/y",
+        "/test_a",
+        "/api_",
+        "/api_x-y/z",
+        "/api",
+        "/service+path",
+        "/service path",
+        "/service+pathx",
+        "/test_compiled_",
+        "/test_compiled_/x",
+        "/v1/items",
+        "/v2/items/3",
+        "/v3/items",
+        "/apiary",
+    ]
+    theirs = Flask(__name__)
+    CORS(theirs, resources=resources)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        config = compat.from_flask_cors(resources=resources)
+    assert [str(w.message)[:25] for w in record] == ["resources: flask-cors doe"]  # the order
+    ours = Flask(__name__)
+    ours.wsgi_app = corskit.wsgi.CORSMiddleware(ours.wsgi_app, config)  # type: ignore[method-assign]
+    for app in (theirs, ours):
+        for path in paths:
+            app.add_url_rule(path, path, lambda: "ok")
+    for path in paths:
+        expected = acao(theirs.test_client().get(path, headers={"Origin": APP}))
+        assert acao(ours.test_client().get(path, headers={"Origin": APP})) == expected, path
+
+
+# Characters that tell the classes in the generated regexes apart.
+PATH_CHARS = "/ab-_0\né"
+_ATOMS = st.sampled_from(
+    ["a", "b", "ab", "/", "/a", "-", "_", ".", "\\.", "[ab]", "[^/]", "[a-c0]", "\\w", "\\d"]
+)
+
+
+def _regexes() -> st.SearchStrategy[str]:
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        quantified = st.tuples(
+            inner, st.sampled_from(["", "", "*", "+", "?", "{2}", "{1,2}", "*?"])
+        ).map(lambda parts: f"(?:{parts[0]}){parts[1]}" if parts[1] else parts[0])
+        sequence = st.lists(quantified, min_size=1, max_size=3).map("".join)
+        alternation = st.lists(sequence, min_size=2, max_size=2).map(
+            lambda options: f"(?:{'|'.join(options)})"
+        )
+        return sequence | alternation
+
+    body = st.recursive(_ATOMS, extend, max_leaves=6)
+    starts = st.sampled_from(["/", "^/", "/", "^/", "", "^"])  # mostly paths, some never
+    return st.tuples(starts, body, st.sampled_from(["", "", "$", "\\Z"])).map("".join)
+
+
+def disagree(regex: str, globs: tuple[str, ...], path: str) -> bool:
+    covered = any(fnmatch.fnmatchcase(path, glob) for glob in globs)
+    return covered != bool(re.match(regex, path))
+
+
+@settings(max_examples=100, deadline=None)
+@given(regex=_regexes())
+def test_translated_globs_agree_with_re_match_on_every_short_path(regex: str) -> None:
+    """The decision against brute force: every path of up to four characters after '/'."""
+    found = _path_globs.translate(regex)
+    if found is None:
+        return
+    if found.exact or found.line_feeds_only:
+        for length in range(5):
+            for rest in itertools.product(PATH_CHARS, repeat=length):
+                path = "/" + "".join(rest)
+                if found.exact or "\n" not in path:
+                    assert not disagree(regex, found.globs, path), (regex, found, path)
+    if not found.exact:
+        assert found.counterexample is not None
+        assert found.counterexample.startswith("/")
+        assert disagree(regex, found.globs, found.counterexample)
+        covered = bool(re.match(regex, found.counterexample))
+        assert covered is found.regex_covers_counterexample
+        if not found.line_feeds_only:
+            assert "\n" not in found.counterexample
+
+
+def test_unicode_classes_are_read_as_re_reads_them() -> None:
+    # \w and \d are Unicode in str patterns: no ASCII class equals them.
+    for regex, example in ((r"/v\d/", "/v٣/"), (r"/\w/", "/é/")):
+        assert re.match(regex, example)
+        found = _path_globs.translate(regex)
+        assert found is not None
+        assert not found.exact
+    assert _charset.from_re(r"\w") == _charset.CharSet(
+        (code, code) for code in range(0x110000) if re.fullmatch(r"\w", chr(code))
+    )
 
 
 def test_to_dict_round_trips_through_config_from_dict() -> None:
@@ -780,8 +1126,8 @@ def test_to_dict_round_trips_through_config_from_dict() -> None:
         )
         policy = compat.from_starlette(allow_origins=["*"], allow_methods=["*"])
     document = compat.to_dict(config)
-    assert document["routes"] == [{"path": "/api/*", "policy": "/api/*"}]
-    assert document["policies"]["/api/*"]["origins"][1] == {
+    assert document["routes"] == [{"path": "/api/*", "policy": "/api/.*"}]
+    assert document["policies"]["/api/.*"]["origins"][1] == {
         "regex": r"https://[a-z]+\.example\.org$"
     }
     assert corskit.Config.from_dict(document) == config
@@ -790,7 +1136,7 @@ def test_to_dict_round_trips_through_config_from_dict() -> None:
         "policies": {
             "default": {
                 "origins": ["*"],
-                "methods": ["*"],
+                "methods": list(STARLETTE_ALL_METHODS),
                 "request_headers": [
                     "Accept",
                     "Accept-Language",

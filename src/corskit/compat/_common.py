@@ -6,14 +6,16 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._core.model import http as _http
-from .._core.model.origins import Regex
+from .._core.model.origins import Regex, parse_pattern
 from ..errors import ConfigError, ConfigProblem
 from ..policy import Policy
+from . import _path_globs
+from ._path_regex import UnreadableRegexError
 
 
 class CompatWarning(UserWarning):
@@ -135,15 +137,62 @@ def _drop_forbidden_headers(
 
 
 def _check_method_case(methods: list[Any], labels: list[str], conv: _Conversion) -> None:
+    """For peers that compared methods as written (starlette, django-cors-headers)."""
     for method, label in zip(methods, labels, strict=True):
         if not isinstance(method, str) or method == method.upper() or method == "*":
             continue
         if method.upper() in _http.NORMALIZED_METHODS:
-            continue  # browsers upper-case it, and so does corskit
+            conv.warn(
+                f"{label}: {conv.peer} compared {method!r} with the requested method as "
+                f"written, and browsers upper-case {method.upper()} before they ask "
+                f"({_FETCH_PREFLIGHT}), so it allowed nothing. corskit reads it as "
+                f"{method.upper()!r}: {method.upper()} requests now pass"
+            )
+            continue
         conv.warn(
             f"{label}: {method!r} is not {method.upper()!r}. Methods are case-sensitive "
             f"({_FETCH_PREFLIGHT}): browsers send 'patch' only when a script writes 'patch'. "
             f"You probably meant {method.upper()!r}"
+        )
+
+
+def _warn_revived_origins(
+    origins: list[Any], labels: list[str], conv: _Conversion, compared: Callable[[str], str]
+) -> None:
+    """Origins the peer compared as text and browsers never send as written.
+
+    ``compared`` is the form the peer compared with the request's Origin. Where corskit reads
+    the entry as another origin (lower-case, default port dropped, IDN as punycode) or as a
+    pattern (``*.``, ``:*``), the peer never matched it and corskit will.
+    """
+    for entry, label in zip(origins, labels, strict=True):
+        if not isinstance(entry, str):
+            continue
+        parsed, problems = parse_pattern(entry, label)
+        if parsed is None or problems or parsed.kind in ("any", "null", "regex"):
+            continue
+        if parsed.kind == "exact":
+            if compared(entry) == parsed.text:
+                continue
+            meaning = f"as {parsed.text!r}, the origin browsers send"
+        elif parsed.kind == "subdomains":
+            host = parsed.parts.host if parsed.parts else ""
+            meaning = f"as a pattern: every subdomain of {host!r}, at any depth"
+        else:
+            meaning = "as a pattern: any port on that host"
+        conv.warn(
+            f"{label}: {conv.peer} compared {entry!r} with the request's Origin as text, and "
+            f"no browser sends it that way, so it never matched. corskit reads it {meaning}: "
+            "those origins are now allowed"
+        )
+
+
+def _warn_bare_string(name: str, value: object, effect: str, conv: _Conversion) -> None:
+    """A string where the peer iterated a collection: its characters, or substrings."""
+    if isinstance(value, str) and value != "*":
+        conv.warn(
+            f"{name}: {value!r} is a string, not a list, and {conv.peer} {effect}. corskit "
+            f"reads it as one entry: write {name}=[{value!r}]"
         )
 
 
@@ -190,70 +239,102 @@ def _warn_prefix_match(label: str, pattern: str, conv: _Conversion) -> None:
 # ---------------------------------------------------------------------------------------------
 # Path regexes (flask-cors resources, django-cors-headers CORS_URLS_REGEX) to path globs.
 
-_CATCH_ALL = "/*"
-_REGEX_SPECIALS = frozenset("*+?{}[]()|^$")
+CATCH_ALL = "/*"
 
 
-def _glob_literal(char: str) -> str:
+def glob_literal(char: str) -> str:
     return f"[{char}]" if char in "*?[" else char
 
 
-def _regex_to_glob(pattern: str) -> str | None:
-    """The glob that matches the same paths as ``re.match(pattern, path)``, or None.
+def path_globs(
+    pattern: str, where: str, conv: _Conversion, *, written: bool = True
+) -> tuple[str, ...] | None:
+    """The route globs covering the paths ``re.match(pattern, path)`` covered; None: refused.
 
-    Only literal characters, escaped punctuation, ``.``, ``.*`` and ``.+`` (with optional
-    ``^`` and ``$``) translate exactly; anything else (classes, groups, alternations,
-    other quantifiers) returns None and the caller refuses the pattern.
+    Exact translations are silent. One that differs only on paths containing a line feed is
+    kept, with a CompatWarning saying so (``written=False``, for a peer's own default, keeps it
+    silent). Anything else is refused, with the nearest globs and a path they get wrong.
     """
-    body = pattern[1:] if pattern.startswith("^") else pattern
-    anchored = _anchored_at_end(body)
-    if anchored:
-        body = body[:-2] if body.endswith("\\Z") else body[:-1]
-    out: list[str] = []
-    index = 0
-    while index < len(body):
-        char = body[index]
-        following = body[index + 1] if index + 1 < len(body) else ""
-        if char == "\\":
-            if not following or following.isalnum() or following == "_":
-                return None  # \d, \w, \b, back-references: not expressible as a glob
-            out.append(_glob_literal(following))
-            index += 2
-        elif char == ".":
-            if following == "*":
-                out.append("*")
-                index += 2
-            elif following == "+":
-                out.append("?*")
-                index += 2
-            elif following and following in _REGEX_SPECIALS:
-                return None
-            else:
-                out.append("?")
-                index += 1
-        elif char in _REGEX_SPECIALS or (following and following in "*+?{"):
-            return None
-        else:
-            out.append(_glob_literal(char))
-            index += 1
-    glob = "".join(out)
-    if not anchored and not glob.endswith("*"):
-        glob += "*"  # re.match: anything may follow
-    return _normalize_catch_all(glob)
-
-
-def _normalize_catch_all(glob: str) -> str:
-    return _CATCH_ALL if glob in ("*", "/*", "?*") else glob
-
-
-def _slash_star_idiom(pattern: str) -> str | None:
-    """``r"/api/*"``: a regex meaning '/api' plus any slashes, written as if it were a glob."""
-    if _anchored_at_end(pattern) or not pattern.endswith("/*") or pattern.endswith("\\/*"):
+    try:
+        found = _path_globs.translate(pattern)
+    except re.error as error:
+        conv.refuse(where, pattern, f"is not a valid regular expression ({error})", _ROUTES_FIX)
         return None
-    stem = _regex_to_glob(pattern[:-2] + "$")
-    if stem is None or stem == _CATCH_ALL:
-        return _CATCH_ALL if pattern in ("/*", "^/*") else None
-    return stem + "/*"
+    except UnreadableRegexError as error:
+        conv.refuse(
+            where,
+            pattern,
+            f"uses {error}, which no path glob can express exactly",
+            _ROUTES_FIX,
+        )
+        return None
+    if found is None:
+        conv.refuse(
+            where,
+            pattern,
+            f"would need more than {_path_globs.MAX_GLOBS} path globs",
+            _ROUTES_FIX,
+        )
+        return None
+    shown = ", ".join(repr(glob) for glob in found.globs)
+    if not found.globs:
+        conv.warn(
+            f"{where}: {pattern!r} covers no request path (every path starts with '/'), so "
+            f"{conv.peer} never used it; compat left it out"
+        )
+        return ()
+    if found.exact:
+        _warn_slash_star(pattern, found.globs, where, conv)
+        return found.globs
+    assert found.counterexample is not None
+    example = found.counterexample
+    if found.line_feeds_only:
+        if written:
+            side = (
+                "the regex covers it and the glob does not"
+                if (found.regex_covers_counterexample)
+                else "the glob covers it and the regex does not"
+            )
+            conv.warn(
+                f"{where}: compat translated the regex {pattern!r} to the path glob(s) {shown}. "
+                "They differ only on paths containing a line feed (%0A decoded), where re's "
+                "'.' matches no line feed and '$' also matches before a final one, while a "
+                f"glob's '*' and '?' take any character: for {example!r}, {side}"
+            )
+        return found.globs
+    if found.regex_covers_counterexample:
+        difference = f"would not cover {example!r}, which {conv.peer} covered"
+    else:
+        difference = f"would also cover {example!r}, which {conv.peer} did not"
+    conv.refuse(
+        where,
+        pattern,
+        f"matches no set of path globs exactly (re.match: a prefix match unless it ends in "
+        f"'$'): the nearest, {shown}, {difference}",
+        _ROUTES_FIX,
+    )
+    return None
+
+
+_ROUTES_FIX = (
+    "write the paths as glob routes in a corskit.Config, e.g. "
+    "{'path': '/api/v1/*', 'policy': 'api'}; glob '*' takes any text, slashes included"
+)
+
+
+def _warn_slash_star(pattern: str, globs: tuple[str, ...], where: str, conv: _Conversion) -> None:
+    """``r"/api/*"`` written as if it were a glob: said once, the meaning kept."""
+    if len(globs) != 1 or not pattern.endswith("/*") or _escaped(pattern, len(pattern) - 2):
+        return
+    stem = globs[0][:-1]
+    if not globs[0].endswith("*") or globs[0] == CATCH_ALL or stem.endswith("/"):
+        return
+    conv.warn(
+        f"{where}: {pattern!r} is a regular expression, where '/*' repeats the slash, so "
+        f"{conv.peer} covered every path that starts with {stem!r}, {stem + 'x'!r} too. "
+        f"compat kept that meaning: {globs[0]!r}. If you meant only the paths under "
+        f"{stem + '/'!r}, write the corskit route {stem + '/*'!r} (and one for {stem!r})"
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,12 +6,13 @@ import re
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from .._core.model.origins import Regex
 from ..config import Config, Route
 from ..policy import Policy
 from ._common import (
-    _CATCH_ALL,
+    CATCH_ALL,
     DJANGO_DEFAULT_HEADERS,
     DJANGO_DEFAULT_METHODS,
     _check_method_case,
@@ -19,10 +20,10 @@ from ._common import (
     _drop_forbidden_headers,
     _Labels,
     _regex_entry,
-    _regex_to_glob,
-    _slash_star_idiom,
     _unknown_setting,
     _warn_prefix_match,
+    _warn_revived_origins,
+    path_globs,
 )
 
 __all__ = ["from_django_cors_headers"]
@@ -48,6 +49,7 @@ _DJANGO_LEGACY = {
 }
 _DJANGO_REMOVED = ("CORS_MODEL", "CORS_REPLACE_HTTPS_REFERER")
 _MISSING: Any = object()
+_DJANGO_DEFAULT_URLS_REGEX = r"^.*$"
 
 
 class _Settings:
@@ -99,19 +101,26 @@ def from_django_cors_headers(settings: Mapping[str, Any] | object) -> Policy | C
         CORSKIT = from_django_cors_headers(globals())   # at the end of settings.py
 
     Returns a Policy when ``CORS_URLS_REGEX`` covers every path (its default). Otherwise it
-    returns a Config with the policy ``"cors"`` and the route the regex becomes (``r"^/api/.*$"``
-    becomes ``"/api/*"``), with no CORS on other paths. A regex that no path glob matches
-    exactly is refused. Regexes in ``CORS_ALLOWED_ORIGIN_REGEXES`` become full-match
-    :class:`corskit.Regex` entries; those not anchored with ``$`` are warned about, because
-    django-cors-headers used ``re.match``.
+    returns a Config with the policy ``"cors"`` and the routes of the path globs that cover
+    exactly the paths ``re.match(CORS_URLS_REGEX, path)`` covered (``r"^/api/"`` becomes
+    ``"/api/*"``, ``r"^/(api|auth)/"`` two routes), with no CORS on other paths. Globs that
+    differ only on paths containing a line feed are kept with a CompatWarning
+    (``r"^/api/.*$"`` becomes ``"/api/*"``: ``.`` and ``$`` treat a line feed specially);
+    anything else is refused, with a path the nearest globs get wrong. Regexes in
+    ``CORS_ALLOWED_ORIGIN_REGEXES`` become full-match :class:`corskit.Regex` entries; those
+    not anchored with ``$`` are warned about, because django-cors-headers used ``re.match``.
 
     Raises :class:`corskit.ConfigError` for ``CORS_ALLOW_ALL_ORIGINS`` with
     ``CORS_ALLOW_CREDENTIALS`` (django-cors-headers reflects every origin there), for a bare
     string where a list belongs, and for anything ``corskit.Policy`` refuses, such as an
     origin with a trailing slash, which django-cors-headers' own check E014 also refuses.
-    Warns about ``"file://"`` origins (dropped), forbidden headers (dropped), unknown or
-    removed ``CORS_*`` names, and connected ``check_request_enabled`` receivers (not
-    translatable).
+    Warns about every change of meaning: ``"file://"`` origins (dropped); origins
+    django-cors-headers compared as text that no browser sends as written (upper case, a
+    default port, a Unicode host, ``*.`` or ``:*`` patterns), which corskit now matches;
+    lower-case methods (compared as written there); ``"*"`` in ``CORS_ALLOW_HEADERS`` (which
+    now covers Authorization) or, with credentials, in either list (now echoed); forbidden
+    headers (dropped); unknown or removed ``CORS_*`` names; connected
+    ``check_request_enabled`` receivers (not translatable).
     """
     conv = _Conversion("django-cors-headers")
     source = _Settings(settings)
@@ -174,6 +183,12 @@ def from_django_cors_headers(settings: Mapping[str, Any] | object) -> Policy | C
                 continue
             origins.append(entry)
             origin_labels.append(where)
+        _warn_revived_origins(
+            [o for o in origins if isinstance(o, str)],
+            [w for o, w in zip(origins, origin_labels, strict=True) if isinstance(o, str)],
+            conv,
+            compared=_as_django_compared,
+        )
         for index, entry in enumerate(regexes):
             where = f"{regexes_name}[{index}]"
             if isinstance(entry, re.Pattern):
@@ -203,6 +218,13 @@ def from_django_cors_headers(settings: Mapping[str, Any] | object) -> Policy | C
         request_headers, header_labels = _drop_forbidden_headers(
             header_list, [f"{headers_name}[{i}]" for i in range(len(header_list))], conv
         )
+    if request_headers == "*" and credentials is not True:
+        conv.warn(
+            f"{headers_name}: django-cors-headers sent '*' as is, which browsers do not apply "
+            "to Authorization (Fetch 'CORS non-wildcard request-header name'), so requests "
+            "with an Authorization header failed. corskit's '*' names Authorization too: such "
+            "requests now pass"
+        )
     if credentials is True:
         starred = [
             n for n, v in ((methods_name, methods), (headers_name, request_headers)) if v == "*"
@@ -221,8 +243,8 @@ def from_django_cors_headers(settings: Mapping[str, Any] | object) -> Policy | C
     if max_age == 0 and not isinstance(max_age, bool):
         max_age = None  # django-cors-headers omits the header for 0; browsers then cache 5 s
     private_network, pna_name = source.pick("CORS_ALLOW_PRIVATE_NETWORK", False, conv)
-    urls_regex, urls_name = source.pick("CORS_URLS_REGEX", r"^.*$", conv)
-    glob = _django_urls_glob(urls_regex, urls_name, conv)
+    urls_regex, urls_name = source.pick("CORS_URLS_REGEX", _MISSING, conv)
+    globs = _django_urls_globs(urls_regex, urls_name, conv)
 
     labels = _Labels(
         names={
@@ -252,11 +274,21 @@ def from_django_cors_headers(settings: Mapping[str, Any] | object) -> Policy | C
         private_network=private_network,
     )
     result: Policy | Config | None = policy
-    if policy is not None and glob is not None and glob != _CATCH_ALL:
-        result = Config(policies={"cors": policy}, routes=[Route(path=glob, policy="cors")])
+    if policy is not None and globs is not None and CATCH_ALL not in globs:
+        routes = [Route(path=glob, policy="cors") for glob in globs]
+        result = Config(policies={"cors": policy}, routes=routes)
     conv.finish()
     assert result is not None
     return result
+
+
+def _as_django_compared(entry: str) -> str:
+    """The form django-cors-headers compared: urlsplit's scheme (lower-cased) and netloc."""
+    try:
+        parts = urlsplit(entry)
+    except ValueError:
+        return entry
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _django_sequence(value: object, name: str, conv: _Conversion) -> list[Any]:
@@ -273,7 +305,9 @@ def _django_sequence(value: object, name: str, conv: _Conversion) -> list[Any]:
     return list(value)
 
 
-def _django_urls_glob(value: object, name: str, conv: _Conversion) -> str | None:
+def _django_urls_globs(value: object, name: str, conv: _Conversion) -> tuple[str, ...] | None:
+    if value is _MISSING:  # django-cors-headers' default, r"^.*$": every path
+        return path_globs(_DJANGO_DEFAULT_URLS_REGEX, name, conv, written=False)
     if isinstance(value, re.Pattern):
         if value.flags & ~re.UNICODE:
             conv.refuse(
@@ -287,17 +321,7 @@ def _django_urls_glob(value: object, name: str, conv: _Conversion) -> str | None
     if not isinstance(value, str):
         conv.refuse(name, value, "is not a regular expression", "write r'^/api/.*$'")
         return None
-    glob = _regex_to_glob(value) or _slash_star_idiom(value)
-    if glob is None:
-        conv.refuse(
-            name,
-            value,
-            "is a regular expression that no path glob matches exactly (only literal "
-            "characters, '.', '.*' and '.+' translate)",
-            "write the paths as routes in a corskit.Config (CORSKIT 'routes'), e.g. "
-            "{'path': '/api/*', 'policy': 'cors'}",
-        )
-    return glob
+    return path_globs(value, name, conv)
 
 
 def _warn_signal_receivers(conv: _Conversion) -> None:

@@ -13,20 +13,20 @@ from ..config import Config, Route
 from ..errors import nearest_hint
 from ..policy import Policy
 from ._common import (
-    _CATCH_ALL,
     _FETCH_PREFLIGHT,
+    CATCH_ALL,
     FLASK_CORS_ALL_METHODS,
     _Conversion,
     _drop_forbidden_headers,
-    _glob_literal,
     _label,
     _Labels,
     _list,
     _regex_entry,
-    _regex_to_glob,
-    _slash_star_idiom,
     _unknown_setting,
     _warn_prefix_match,
+    _warn_revived_origins,
+    glob_literal,
+    path_globs,
 )
 
 __all__ = ["FlaskCorsOptions", "from_flask_cors"]
@@ -90,15 +90,22 @@ def from_flask_cors(
         app.wsgi_app = corskit.wsgi.CORSMiddleware(app.wsgi_app, policy)
 
     Returns a Policy when no ``resources`` are given. With ``resources`` it returns a Config:
-    one policy per resource and one route per resource, tried in the order flask-cors tried
-    them. Each resource regex becomes a path glob where that is exact. The flask-cors idiom
-    ``r"/api/*"`` becomes ``"/api/*"``. Other patterns are refused with a ConfigError. Paths
-    no resource names get no CORS.
+    one policy per resource (named as the resource was written) and its routes, tried in the
+    order flask-cors tried them. A resource regex becomes the path globs that cover exactly
+    the paths ``re.match`` covered, decided on automata: ``r"/test_acl*"`` is ``/test_ac*``,
+    ``r"/api_\\w*"`` is ``/api_*``, ``r"^/(api|auth)/"`` is ``/api/*`` and ``/auth/*``, and the
+    flask-cors idiom ``r"/api/*"`` is ``/api*`` (it covers ``/apiary`` too, said in a
+    warning). Globs that differ only on paths containing a line feed (``.`` and ``$`` treat
+    it specially) are kept with a CompatWarning; anything else (``r"/v[0-9]+/"``) is refused
+    with a path the nearest globs get wrong. Paths no resource names get no CORS.
 
-    ``origins``: ``"*"`` stays ``"*"``. Literal origins stay literal. A string flask-cors would
-    have read as a regex (it contains one of ``*\\]?$^[]()``) becomes a corskit glob when it
-    is one (``"https://*.example.com"``, ``"http://localhost:*"``), and a full-match
-    :class:`corskit.Regex` otherwise. Each case is warned about.
+    ``origins``: ``"*"`` stays ``"*"``. Literal origins stay literal (one flask-cors could
+    never match, such as ``"https://app.example.com:443"``, is warned about: corskit matches
+    it). A string flask-cors would have read as a regex (it contains one of
+    ``*\\]?$^[]()``) becomes a corskit glob when it is one (``"https://*.example.com"``,
+    ``"http://localhost:*"``), and a full-match :class:`corskit.Regex` otherwise, with
+    ``(?i:...)`` when it has an upper-case letter (flask-cors ignored case). Each case is
+    warned about.
     ``allow_headers`` regexes are refused (corskit matches header names). ``methods`` are
     upper-cased, as flask-cors did. ``supports_credentials`` becomes ``credentials`` and
     ``allow_private_network`` becomes ``private_network``. ``send_wildcard``,
@@ -279,6 +286,7 @@ def _flask_origins(
             origins.append(_flask_regex_origin(item, where, conv))
         else:
             origins.append(item)
+            _warn_revived_origins([item], [where], conv, compared=str.casefold)
     return origins, labels, False
 
 
@@ -299,14 +307,16 @@ def _flask_regex_origin(item: str, where: str, conv: _Conversion) -> object:
             "if you really meant a regular expression"
         )
         return item
+    # flask-cors compiled it with re.IGNORECASE. Browsers send origins in lower case, so only
+    # a pattern with an upper-case character can tell the difference: keep the flag there.
+    written = f"(?i:{item})" if any(char.isupper() for char in item) else item
     conv.warn(
         f"{where}: flask-cors guessed that {item!r} is a regular expression (it contains "
         "one of *\\]?$^[]()); corskit never guesses, so compat wrote "
-        f"corskit.Regex({item!r}). corskit matches it case-sensitively (browsers send "
-        "lower-case scheme and host)"
+        f"corskit.Regex({written!r})"
     )
     _warn_prefix_match(where, item, conv)
-    return Regex(item)
+    return Regex(written)
 
 
 def _flask_methods(value: object, label: str, conv: _Conversion) -> tuple[Any, list[str]]:
@@ -421,7 +431,8 @@ def _pattern_text(key: object) -> str:
     return repr(key.pattern if isinstance(key, re.Pattern) else key)
 
 
-def _flask_path_glob(key: object, where: str, conv: _Conversion) -> str | None:
+def _flask_path_globs(key: object, where: str, conv: _Conversion) -> tuple[str, ...] | None:
+    """The globs a resource key becomes; () when it covers no path, None when refused."""
     if isinstance(key, re.Pattern):
         if key.flags & ~re.UNICODE:
             conv.refuse(
@@ -431,42 +442,24 @@ def _flask_path_glob(key: object, where: str, conv: _Conversion) -> str | None:
                 "write the resource as a glob route, e.g. {'path': '/api/*', 'policy': ...}",
             )
             return None
-        text = key.pattern
-    elif isinstance(key, str):
-        if not _flask_probably_regex(key):
-            # flask-cors compares a literal resource with the path for equality.
-            if key.startswith("/"):
-                return "".join(_glob_literal(char) for char in key)
-            conv.refuse(
-                where, key, "never equals a request path", "write a path such as '/api/users'"
-            )
+        if not isinstance(key.pattern, str):
+            conv.refuse(where, key.pattern, "is a bytes pattern", "write a str regex")
             return None
-        text = key
-    else:
-        conv.refuse(where, key, "is not a path pattern", "write a path regex such as r'/api/*'")
+        return path_globs(key.pattern, where, conv)
+    if not isinstance(key, str):
+        conv.refuse(where, key, "is not a path pattern", "write a path regex such as r'/api/.*'")
         return None
-    idiom = _slash_star_idiom(text)
-    if idiom is not None:
-        if idiom != _CATCH_ALL:
-            stem = idiom[:-2]
-            conv.warn(
-                f"{where}: flask-cors matched the regex {text!r} with re.match, so it covered "
-                f"every path that starts with {stem!r}, including {stem!r} itself and "
-                f"{stem + 'x'!r}. corskit's glob {idiom!r} covers only the paths under "
-                f"{stem + '/'!r}; add a route for {stem!r} if that path needs CORS too"
-            )
-        return idiom
-    glob = _regex_to_glob(text)
-    if glob is None:
-        conv.refuse(
-            where,
-            text,
-            "is a regular expression that no path glob matches exactly (only literal "
-            "characters, '.', '.*' and '.+' translate)",
-            "write the resource as glob routes in a corskit.Config, e.g. "
-            "{'path': '/api/v1/*', 'policy': 'api'}",
-        )
-    return glob
+    if _flask_probably_regex(key):
+        return path_globs(key, where, conv)
+    # flask-cors compares a literal resource with the path for equality.
+    if key.startswith("/"):
+        return ("".join(glob_literal(char) for char in key),)
+    conv.warn(
+        f"{where}: {key!r} is not a regular expression to flask-cors (it has none of "
+        "*\\]?$^[]()), so flask-cors compared it with the path for equality, and no path "
+        "equals it (every path starts with '/'); compat left it out"
+    )
+    return ()
 
 
 def _flask_config(base: Mapping[str, Any], spec: object, conv: _Conversion) -> Config | None:
@@ -481,13 +474,14 @@ def _flask_config(base: Mapping[str, Any], spec: object, conv: _Conversion) -> C
         if not isinstance(own, Mapping):
             conv.refuse(where, own, "is not a dict of options", "write {'origins': [...]}")
             continue
-        glob = _flask_path_glob(key, where, conv)
+        globs = _flask_path_globs(key, where, conv)
         policy = _flask_policy(base, own, _Labels(prefix=where + "."), conv)
-        if glob is None or policy is None:
+        if not globs or policy is None:
             continue
-        name = glob if glob not in policies else f"{glob} #{index}"
+        written = key.pattern if isinstance(key, re.Pattern) else str(key)
+        name = written if written not in policies else f"{written} #{index}"
         policies[name] = policy
-        if glob == _CATCH_ALL:
+        if CATCH_ALL in globs:
             default = name
             shadowed = [_pattern_text(k) for k, _ in resources[index + 1 :]]
             if shadowed:
@@ -496,7 +490,7 @@ def _flask_config(base: Mapping[str, Any], spec: object, conv: _Conversion) -> C
                     f"({', '.join(shadowed)}) were never used; compat left them out"
                 )
             break
-        routes.append(Route(path=glob, policy=name))
+        routes.extend(Route(path=glob, policy=name) for glob in globs)
     if conv.problems:
         return None
     return Config(policies=policies, routes=routes, default=default)

@@ -16,9 +16,23 @@ from ._common import (
     _label,
     _Labels,
     _list,
+    _warn_bare_string,
+    _warn_revived_origins,
 )
 
 __all__ = ["from_starlette"]
+
+# starlette.middleware.cors.ALL_METHODS in the starlette this was written against; the installed
+# starlette's own list wins (what '*' meant there is what the translation must keep).
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
+
+
+def _starlette_all_methods() -> tuple[str, ...]:
+    try:
+        from starlette.middleware import cors
+    except ImportError:
+        return ALL_METHODS
+    return tuple(cors.ALL_METHODS)
 
 
 def from_starlette(
@@ -49,10 +63,16 @@ def from_starlette(
 
     Raises :class:`corskit.ConfigError` for ``allow_origins=["*"]`` with
     ``allow_credentials=True``: starlette reflects every origin there, with credentials.
-    Warns (:class:`CompatWarning`) when ``allow_origins`` is a bare string (starlette
-    substring-matched it), when ``'*'`` makes other origins meaningless, when GET, HEAD or POST
-    are missing from ``allow_methods`` (corskit, like browsers, always allows them), and about
-    forbidden request headers it leaves out.
+    ``allow_methods=["*"]`` becomes starlette's fixed list of methods (its ``ALL_METHODS``),
+    not corskit's ``"*"``, which would allow any method.
+
+    Warns (:class:`CompatWarning`) about every change of meaning: a bare string where starlette
+    iterated a list (``allow_origins`` substring-matched, the others read as characters);
+    ``'*'`` making other origins meaningless; origins starlette compared as text that no
+    browser sends as written (upper case, a default port, a Unicode host, ``*.`` or ``:*``
+    patterns), which corskit now matches; lower-case methods (starlette compared them as
+    written); GET, HEAD or POST missing from ``allow_methods`` (corskit, like browsers, always
+    allows them); the forbidden request headers it leaves out; ``'*'`` in ``allow_methods``.
     """
     conv = _Conversion("starlette")
     labels = _Labels(
@@ -67,13 +87,32 @@ def from_starlette(
         }
     )
 
-    if isinstance(allow_origins, str):
+    if isinstance(allow_origins, str) and allow_origins != "*":  # '*' in '*': the same
         conv.warn(
             f"allow_origins: {allow_origins!r} is a string, not a list. Starlette tested "
             "'origin in allow_origins', a substring test, so any origin that is part of this "
             "string was allowed (even 'e'). corskit reads it as one origin: write "
             f"allow_origins=[{allow_origins!r}]"
         )
+    _warn_bare_string(
+        "allow_methods",
+        allow_methods,
+        "tested the requested method as a substring of it and listed its characters in "
+        "Access-Control-Allow-Methods, so browsers got none of these methods",
+        conv,
+    )
+    _warn_bare_string(
+        "allow_headers",
+        allow_headers,
+        "read it as a set of characters, so it allowed only one-letter header names",
+        conv,
+    )
+    _warn_bare_string(
+        "expose_headers",
+        expose_headers,
+        "joined its characters ('X, -, I, d'), so it exposed no header",
+        conv,
+    )
     origins_in = _list(allow_origins)
     origins: list[Any]
     origin_labels: list[str]
@@ -102,6 +141,7 @@ def from_starlette(
         many = not isinstance(allow_origins, str)
         origins = list(origins_in)
         origin_labels = [_label("allow_origins", i, many) for i in range(len(origins))]
+        _warn_revived_origins(origins, origin_labels, conv, compared=lambda entry: entry)
         if allow_origin_regex is not None:
             origins.append(Regex(allow_origin_regex))
             origin_labels.append("allow_origin_regex")
@@ -110,7 +150,12 @@ def from_starlette(
     methods_in = _list(allow_methods)
     methods: list[Any] | str
     if "*" in methods_in:
-        methods = "*"
+        methods = list(_starlette_all_methods())
+        conv.warn(
+            f"allow_methods: starlette reads '*' as its fixed list {', '.join(methods)}, and "
+            "refuses any other method; compat wrote that list out. corskit's own '*' means "
+            "any method: write methods='*' in corskit if that is what you want"
+        )
     else:
         methods = methods_in
         method_labels = [_label("allow_methods", i, True) for i in range(len(methods))]
