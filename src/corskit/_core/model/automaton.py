@@ -158,7 +158,9 @@ def _build_repeat(nfa: _Nfa, node: Repeat, start: int, end: int) -> None:
     if high is not None and high > _LONGEST_ORIGIN:
         high = None
     current = start
-    for _ in range(low):
+    # X{n,} is X{n-1} then X+, and X+ is one copy with a way back: nested '+' stay linear.
+    copies = low - 1 if high is None and low > 0 else low
+    for _ in range(copies):
         following = nfa.state()
         _build(nfa, node.body, current, following)
         current = following
@@ -167,7 +169,7 @@ def _build_repeat(nfa: _Nfa, node: Repeat, start: int, end: int) -> None:
         nfa.eps[current].append(loop_in)
         _build(nfa, node.body, loop_in, loop_out)
         nfa.eps[loop_out].append(loop_in)
-        nfa.eps[loop_in].append(end)
+        nfa.eps[loop_out if low > 0 else loop_in].append(end)
         return
     nfa.eps[current].append(end)
     for _ in range(high - low):
@@ -206,7 +208,30 @@ def _closure(
 
 def admits_prefix(tree: Node, prefix: str) -> bool:
     """Whether some text the regex matches in full starts with ``prefix`` (an NFA run over
-    the prefix alone: cheap even when the whole automaton is too large to build)."""
+    the prefix alone: cheap even when the whole automaton is too large to build).
+
+    When even the NFA outgrows its bound (counted repetitions nested in counted repetitions),
+    the answer is taken on a looser expression, every ``X{n,m}`` read as ``X*`` or ``X+``: a
+    superset, so a pattern is never cleared of a prefix it can match.
+    """
+    try:
+        return _admits_prefix(tree, prefix)
+    except TooComplexError:
+        return _admits_prefix(_loosened(tree), prefix)
+
+
+def _loosened(node: Node) -> Node:
+    """``node`` with every repetition unbounded: ``X{0,m}`` as ``X*``, ``X{n,m}`` as ``X+``."""
+    if isinstance(node, Concat):
+        return Concat(tuple(_loosened(part) for part in node.parts))
+    if isinstance(node, Alternation):
+        return Alternation(tuple(_loosened(option) for option in node.options))
+    if isinstance(node, Repeat):
+        return Repeat(_loosened(node.body), min(node.low, 1), None)
+    return node
+
+
+def _admits_prefix(tree: Node, prefix: str) -> bool:
     budget = Budget()
     nfa, start, accept = _nfa(tree)
     states = _closure(nfa, {start}, at_start=True, at_end=False, budget=budget)

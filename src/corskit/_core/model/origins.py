@@ -270,7 +270,7 @@ def _canonical_host(host: str) -> tuple[str | None, str]:
             address = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
             return None, "not an IPv6 address"
-        return f"[{address.compressed}]", ""
+        return f"[{_ipv6_serialized(address)}]", ""
     labels = host.split(".")
     if all(label.isascii() and label.isdigit() for label in labels):
         try:
@@ -286,6 +286,17 @@ def _canonical_host(host: str) -> tuple[str | None, str]:
     if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in host.split(".")):
         return None, "labels must be letters, digits and hyphens"
     return host, ""
+
+
+def _ipv6_serialized(address: ipaddress.IPv6Address) -> str:
+    """The address as browsers serialize it (WHATWG URL: hex pieces, the first longest run of
+    zero pieces as '::'). Python 3.13 writes an IPv4-mapped address dotted ('::ffff:1.2.3.4');
+    browsers never do, and the regex breadth check reads IPv6 hosts as hex and colons only."""
+    mapped = address.ipv4_mapped
+    if mapped is None:
+        return address.compressed
+    value = int(mapped)
+    return f"::ffff:{value >> 16:x}:{value & 0xFFFF:x}"
 
 
 def _parse_subdomain_pattern(
@@ -350,7 +361,7 @@ def parse_request_origin(value: str) -> OriginParts | None:
     scheme, host, port_text = match.groups()
     if host.startswith("["):
         try:
-            if f"[{ipaddress.IPv6Address(host[1:-1]).compressed}]" != host:
+            if f"[{_ipv6_serialized(ipaddress.IPv6Address(host[1:-1]))}]" != host:
                 return None
         except ValueError:
             return None

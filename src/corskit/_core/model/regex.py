@@ -40,7 +40,10 @@ __all__ = [
 ASCII: Final = (1 << 128) - 1
 MAX_PATTERN_LENGTH: Final = 4096
 MAX_REPEAT: Final = 1000  # RE2's own limit on {n,m}
-_MAX_NESTING: Final = 200
+# The parser and the tree walks recurse about six frames per group: 50 levels stay far from
+# Python's recursion limit however deep the caller's stack already is (a RecursionError at
+# 190 levels was a crash, not a ConfigError).
+_MAX_NESTING: Final = 50
 
 _IGNORECASE: Final = 1
 _DOTALL: Final = 2
