@@ -196,6 +196,10 @@ class CORSMiddleware:
             raise UnreadableRequestError(f"the scope's path is {type(path).__name__}, not str")
         root = scope.get("root_path")
         if root:  # the common case, no mount prefix, costs this one test
+            if type(root) is not str:
+                raise UnreadableRequestError(
+                    f"the scope's root_path is {type(root).__name__}, not str"
+                )
             path = _path_readings(path, root)
         return self._compiled.engine_for_request(self._resolve, scope, path)
 
@@ -400,8 +404,6 @@ def _path_readings(path: str, root: str) -> tuple[str, ...]:
     the public URL under a server that does not prefix. The router judges them together
     (design rule 21: an excluded reading wins, readings under different policies deny).
     """
-    if type(root) is not str:
-        raise UnreadableRequestError(f"the scope's root_path is {type(root).__name__}, not str")
     readings = [path]
     if path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
         readings.append(path[len(root) :] or "/")
@@ -410,7 +412,7 @@ def _path_readings(path: str, root: str) -> tuple[str, ...]:
         rest = after[1]
         readings.append(rest if rest.startswith("/") else "/" + rest)
     readings.append(root + path)
-    return tuple(dict.fromkeys(readings))
+    return tuple(dict.fromkeys(readings))  # a memo key: keep it small
 
 
 # A refused handshake on a path no policy covers: no engine to take the decision from.

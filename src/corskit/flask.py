@@ -282,7 +282,11 @@ def _rewritten(environ: dict[str, Any], rewrites: Iterable[_Rewrite]) -> dict[st
     """The environ after the ProxyFix layers' rewrite, on a copy (the request's is untouched)."""
     final = dict(environ)
     for rewrite in rewrites:
-        final = rewrite(final, None)
+        result = rewrite(final, None)
+        if not isinstance(result, dict):
+            # A ProxyFix subclass that does more than rewrite: corskit cannot tell the result.
+            raise TypeError(f"{type(rewrite).__name__} returned no environ")
+        final = result
     return final
 
 

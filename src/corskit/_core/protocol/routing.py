@@ -22,11 +22,14 @@ __all__ = ["Router"]
 
 T = TypeVar("T")
 
+MEMO_SIZE = 1024
+MAX_MEMO_KEY_LENGTH = 4096
+
 
 class Router(Generic[T]):
     """Resolves a path to a target (a compiled policy) or None (excluded, or no CORS)."""
 
-    __slots__ = ("_ambiguous", "_match", "_targets", "default", "is_static")
+    __slots__ = ("_ambiguous", "_match", "_readings", "_targets", "default", "is_static")
 
     def __init__(
         self,
@@ -37,6 +40,9 @@ class Router(Generic[T]):
         self.default = default
         self.is_static = not routes
         self._ambiguous = ambiguous
+        # Bounded memo of resolve_readings (mounted apps see the same few paths again and
+        # again); cleared when full, so hostile unique paths only ever cost the work itself.
+        self._readings: dict[Sequence[str], T | None] = {}
         self._targets: dict[str, T | None] = {}
         alternatives = []
         for index, (glob, target) in enumerate(routes):
@@ -59,6 +65,19 @@ class Router(Generic[T]):
         """
         if self._match is None:
             return self.default
+        memo = self._readings
+        try:
+            return memo[paths]
+        except KeyError:
+            pass
+        found = self._strictest(paths)
+        if sum(map(len, paths)) <= MAX_MEMO_KEY_LENGTH:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[paths] = found
+        return found
+
+    def _strictest(self, paths: Sequence[str]) -> T | None:
         chosen: T | None = None
         routed = False
         end = len(self._targets)
