@@ -16,13 +16,16 @@ START_TIMEOUT = 10.0
 
 
 @contextlib.contextmanager
-def uvicorn_server(app: Any) -> Iterator[str]:
-    """Serve an ASGI app on an ephemeral loopback port; yield its base URL."""
+def uvicorn_server(app: Any, **options: Any) -> Iterator[str]:
+    """Serve an ASGI app on an ephemeral loopback port; yield its base URL.
+
+    ``options`` go to ``uvicorn.Config`` (``root_path="/svc"``, ...)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="critical", lifespan="off", access_log=False)
+    settings: dict[str, Any] = {"log_level": "critical", "lifespan": "off", "access_log": False}
+    config = uvicorn.Config(app, **{**settings, **options})
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

@@ -213,6 +213,45 @@ async def test_deny_status_refuses_before_the_handler(aiohttp_client: Client) ->
     assert calls.count == 0
 
 
+async def test_a_handlers_own_credentials_and_exposed_headers_never_join_corskits_grant(
+    aiohttp_client: Client,
+) -> None:
+    # Same input in every adapter: the inner layer says credentials and exposes a secret
+    # header; the policy grants neither. Mixed, the browser would read it with cookies.
+    app = web.Application()
+
+    async def data(request: web.Request) -> web.Response:
+        headers = {
+            "Access-Control-Allow-Credentials": "true",
+            "Access-Control-Expose-Headers": "X-Secret",
+        }
+        return web.Response(text="data", headers=headers)
+
+    app.router.add_get("/data", data)
+    corskit.aiohttp.setup(app, origins=[APP], expose_headers=["X-Id"])
+    http = await aiohttp_client(app)
+    response = await http.get("/data", headers={"Origin": APP})
+    assert response.headers["Access-Control-Allow-Origin"] == APP
+    assert "Access-Control-Allow-Credentials" not in response.headers
+    assert response.headers.getall("Access-Control-Expose-Headers") == ["X-Id"]
+    denied = await http.get("/data", headers={"Origin": EVIL})
+    assert "Access-Control-Allow-Origin" not in denied.headers
+
+
+async def test_answers_made_before_the_handler_vary_on_origin_where_a_policy_applies(
+    aiohttp_client: Client,
+) -> None:
+    app = build_app(Calls())
+    app.middlewares.append(web.normalize_path_middleware(append_slash=False, remove_slash=True))
+    corskit.aiohttp.setup(app, CONFIG)
+    http = await aiohttp_client(app)
+    assert "origin" in vary_tokens(await http.get("/missing"))  # the router's 404, no Origin
+    assert "origin" in vary_tokens(await http.post("/items"))  # 405
+    redirect = await http.get("/items/", allow_redirects=False)  # normalize_path's redirect
+    assert redirect.status in (301, 308) and "origin" in vary_tokens(redirect)
+    assert "Vary" not in (await http.get("/admin/panel")).headers  # never CORS there
+
+
 # -- preflights --------------------------------------------------------------------------------
 
 

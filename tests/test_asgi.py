@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import corskit
 
@@ -42,9 +45,29 @@ async def echo_websocket(scope: dict[str, Any], receive: Any, send: Any) -> None
     await send({"type": "websocket.accept"})
 
 
-def websocket_scope(origin: str | None) -> dict[str, Any]:
+def websocket_scope(
+    origin: str | None,
+    path: str = "/ws",
+    host: str | None = "site.example.com",
+    scheme: str = "wss",
+    root_path: str = "",
+) -> dict[str, Any]:
     headers = [] if origin is None else [(b"origin", origin.encode())]
-    return {"type": "websocket", "path": "/ws", "headers": headers}
+    if host is not None:
+        headers.insert(0, (b"host", host.encode()))
+    return {
+        "type": "websocket",
+        "scheme": scheme,
+        "path": path,
+        "root_path": root_path,
+        "headers": headers,
+    }
+
+
+def handshake(app: Any, scope: dict[str, Any]) -> str:
+    """'accept' or 'close': what the app behind corskit (or corskit itself) answered."""
+    sent = run_scope(app, scope, [{"type": "websocket.connect"}])
+    return str(sent[0]["type"]).removeprefix("websocket.")
 
 
 @pytest.mark.parametrize(
@@ -74,19 +97,107 @@ def test_websocket_origin_is_not_checked_by_default() -> None:
     assert sent[0]["type"] == "websocket.accept"
 
 
-def test_websocket_on_excluded_path_is_not_checked() -> None:
-    config = corskit.Config.from_dict(
-        {
-            "default": "p",
-            "policies": {"p": {"origins": [APP]}},
-            "routes": [{"path": "/ws", "exclude": True}],
-        }
+UNCOVERED = corskit.Config.from_dict(
+    {
+        "default": "p",
+        "policies": {"p": {"origins": [APP], "credentials": True}},
+        "routes": [{"path": "/internal/*", "exclude": True}],
+    }
+)
+ROUTES_ONLY = corskit.Config.from_dict(
+    {"policies": {"p": {"origins": [APP]}}, "routes": [{"path": "/api/*", "policy": "p"}]}
+)
+
+
+@pytest.mark.parametrize(
+    ("config", "path"),
+    [(UNCOVERED, "/internal/ws"), (ROUTES_ONLY, "/ws")],
+    ids=["excluded", "no-policy"],
+)
+def test_websocket_on_a_path_no_policy_covers_accepts_only_its_own_origin(
+    config: corskit.Config, path: str
+) -> None:
+    # Handshakes carry cookies and browsers apply no CORS to them: a path without CORS is
+    # same-origin only, for WebSockets too (main accepted any origin here).
+    events: list[corskit.DenialEvent] = []
+    app = corskit.asgi.CORSMiddleware(
+        echo_websocket, config, check_websocket_origin=True, on_denial=events.append
     )
-    app = corskit.asgi.CORSMiddleware(echo_websocket, config, check_websocket_origin=True)
-    sent = run_scope(
-        app, websocket_scope("https://evil.example.net"), [{"type": "websocket.connect"}]
-    )
-    assert sent[0]["type"] == "websocket.accept"
+    assert handshake(app, websocket_scope("https://evil.example.net", path)) == "close"
+    assert events and events[0].reason is corskit.Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED
+    assert handshake(app, websocket_scope(APP, path)) == "close"  # listed, but not here
+    assert handshake(app, websocket_scope("https://site.example.com", path)) == "accept"
+    assert handshake(app, websocket_scope(None, path)) == "accept"  # not a browser
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "scheme", "accepted"),
+    [
+        ("https://site.example.com", "site.example.com", "wss", True),
+        ("https://site.example.com", "site.example.com:443", "wss", True),
+        ("https://site.example.com:443", "site.example.com", "wss", True),
+        ("https://site.example.com", "SITE.Example.com", "wss", True),
+        ("http://site.example.com", "site.example.com", "ws", True),
+        ("http://site.example.com:8080", "site.example.com:8080", "ws", True),
+        ("http://[::1]:8000", "[::1]:8000", "ws", True),
+        ("http://127.0.0.1:8000", "127.0.0.1:8000", "ws", True),
+        ("http://site.example.com", "site.example.com", "wss", False),  # scheme differs
+        ("https://site.example.com", "site.example.com", "ws", False),
+        ("https://site.example.com:8443", "site.example.com", "wss", False),  # port
+        ("http://site.example.com:8080", "site.example.com:8081", "ws", False),
+        ("https://site.example.com.evil.net", "site.example.com", "wss", False),
+        ("https://evil.net", "evil.net:443@site.example.com", "wss", False),
+        ("https://site.example.com", None, "wss", False),  # no Host: nothing to compare
+        ("null", "site.example.com", "wss", False),
+        ("https://site.example.com/", "site.example.com", "wss", False),
+        ("https://site.example.com", "site.example.com:99999999", "wss", False),
+        ("http://[::1]", "[::1", "ws", False),
+        ("site.example.com", "site.example.com", "wss", False),
+    ],
+)
+def test_websocket_same_origin_is_scheme_host_and_port_of_the_host_header(
+    origin: str, host: str | None, scheme: str, accepted: bool
+) -> None:
+    app = corskit.asgi.CORSMiddleware(echo_websocket, UNCOVERED, check_websocket_origin=True)
+    scope = websocket_scope(origin, "/internal/ws", host=host, scheme=scheme)
+    assert handshake(app, scope) == ("accept" if accepted else "close")
+
+
+def test_websocket_on_a_policy_path_also_accepts_its_own_origin() -> None:
+    # A page may always talk to its own server; the policy lists the other sites.
+    app = corskit.asgi.CORSMiddleware(echo_websocket, UNCOVERED, check_websocket_origin=True)
+    assert handshake(app, websocket_scope("https://site.example.com", "/ws")) == "accept"
+    assert handshake(app, websocket_scope(APP, "/ws")) == "accept"
+    assert handshake(app, websocket_scope("https://evil.example.net", "/ws")) == "close"
+
+
+def test_websocket_on_excluded_path_is_judged_under_every_root_path_reading() -> None:
+    # '/svcinternal/ws' under root_path '/svc' is '/internal/ws' to Quart and Litestar.
+    app = corskit.asgi.CORSMiddleware(echo_websocket, UNCOVERED, check_websocket_origin=True)
+    scope = websocket_scope(APP, "/svcinternal/ws", root_path="/svc")
+    assert handshake(app, scope) == "close"
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"headers": None},
+        {"headers": [(b"origin", "https://site.example.com"), (b"host", b"site.example.com")]},
+        {"headers": [(b"host", "site.example.com"), (b"origin", b"https://site.example.com")]},
+        {"path": b"/internal/ws"},
+        {"root_path": b"/svc"},
+        {"headers": [(b"origin",)]},
+    ],
+)
+def test_unreadable_websocket_handshake_is_refused_when_checking_origins(
+    broken: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    scope = {**websocket_scope("https://site.example.com", "/internal/ws"), **broken}
+    checked = corskit.asgi.CORSMiddleware(echo_websocket, UNCOVERED, check_websocket_origin=True)
+    assert handshake(checked, dict(scope)) == "close"
+    assert "it is refused" in caplog.text
+    unchecked = corskit.asgi.CORSMiddleware(echo_websocket, UNCOVERED)
+    assert handshake(unchecked, dict(scope)) == "accept"  # the check is opt-in
 
 
 def test_async_origin_source_is_awaited() -> None:
@@ -178,44 +289,142 @@ def test_exception_after_response_started_is_not_answered_twice() -> None:
     assert isinstance(answer.raised, RuntimeError)
 
 
-def test_routes_match_the_path_below_root_path() -> None:
-    # uvicorn --root-path puts the prefix in both path and root_path; routers strip it.
+ROOTED = corskit.Config.from_dict(
+    {
+        "default": "p",
+        "policies": {
+            "p": {"origins": [APP], "credentials": True},
+            "public": {"origins": ["*"]},
+        },
+        "routes": [
+            {"path": "/admin/*", "exclude": True},
+            {"path": "/public/*", "policy": "public"},
+            {"path": "/api/*", "policy": "p"},
+        ],
+    }
+)
+
+
+def ask_rooted(path: str, root_path: str, origin: str = APP, app: Any = None) -> dict[bytes, bytes]:
+    sent: list[Any] = []
+    app = app or corskit.asgi.CORSMiddleware(Recorder().asgi, ROOTED)
+
+    async def run() -> None:
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "root_path": root_path,
+            "headers": [(b"origin", origin.encode())],
+        }
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+
+    asyncio.run(run())
+    return dict(sent[0]["headers"])
+
+
+@pytest.mark.parametrize(
+    ("path", "root_path", "reading"),
+    [
+        ("/svc/admin/users", "/svc", "uvicorn prefixes path; Starlette strips at a segment"),
+        ("/admin/users", "/svc", "hypercorn does not prefix: the path as given"),
+        ("/svcadmin/users", "/svc", "Quart and Litestar strip root_path as a text prefix"),
+        ("/x/svc/admin/users", "/svc", "Litestar strips after the first occurrence"),
+        ("/users", "/admin", "root_path + path: the public URL under hypercorn"),
+        ("/svc//admin/users", "/svc", "a stripped reading with merged slashes"),
+        ("/svcadmin/users/", "/svc", "a text-prefix reading with a trailing slash"),
+    ],
+)
+def test_an_excluded_path_is_excluded_under_every_root_path_reading(
+    path: str, root_path: str, reading: str
+) -> None:
+    headers = ask_rooted(path, root_path)
+    assert b"access-control-allow-origin" not in headers, reading
+    assert b"access-control-allow-credentials" not in headers, reading
+
+
+def test_root_path_readings_still_grant_where_every_reading_agrees() -> None:
+    assert ask_rooted("/svc/api/items", "/svc")[b"access-control-allow-origin"] == APP.encode()
+    assert ask_rooted("/api/items", "/svc")[b"access-control-allow-origin"] == APP.encode()
+    public = ask_rooted("/svc/public/feed", "/svc", "https://any.example.org")
+    assert public[b"access-control-allow-origin"] == b"*"  # the other readings match no route
+
+
+def test_root_path_readings_under_different_policies_deny() -> None:
+    # '/public/api/x' under root '/public' is the public policy as given and the credentialed
+    # one stripped: which view runs depends on the server and the framework, so neither.
+    events: list[corskit.DenialEvent] = []
+    app = corskit.asgi.CORSMiddleware(Recorder().asgi, ROOTED, on_denial=events.append)
+    headers = ask_rooted("/public/api/x", "/public", app=app)
+    assert b"access-control-allow-origin" not in headers
+    assert headers[b"vary"] == b"Origin"
+    assert events[0].reason is corskit.Reason.POLICY_AMBIGUOUS
+
+
+def test_root_path_ambiguity_refuses_when_some_policy_refuses() -> None:
     config = corskit.Config.from_dict(
         {
-            "default": "p",
-            "policies": {"p": {"origins": [APP], "credentials": True}},
-            "routes": [{"path": "/admin/*", "exclude": True}],
+            "policies": {
+                "a": {"origins": [APP]},
+                "b": {"origins": [APP], "deny_status": 403},
+            },
+            "routes": [{"path": "/a/*", "policy": "a"}, {"path": "/b/*", "policy": "b"}],
         }
     )
-    app = corskit.asgi.CORSMiddleware(Recorder().asgi, config)
+    recorder = Recorder()
+    app = corskit.asgi.CORSMiddleware(recorder.asgi, config)
+    sent: list[dict[str, Any]] = []
 
-    def ask(path: str, root_path: str) -> Any:
-        scope_answer: list[Any] = []
+    async def run() -> None:
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/a/b/x",
+            "root_path": "/a",
+            "headers": [(b"origin", APP.encode())],
+        }
 
-        async def run() -> None:
-            scope = {
-                "type": "http",
-                "method": "GET",
-                "path": path,
-                "root_path": root_path,
-                "headers": [(b"origin", APP.encode())],
-            }
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request"}
 
-            async def receive() -> dict[str, Any]:
-                return {"type": "http.request"}
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
 
-            async def send(message: dict[str, Any]) -> None:
-                scope_answer.append(message)
+        await app(scope, receive, send)
 
-            await app(scope, receive, send)
+    asyncio.run(run())
+    assert sent[0]["status"] == 403 and recorder.calls == 0
 
-        asyncio.run(run())
-        return dict(scope_answer[0]["headers"]).get(b"access-control-allow-origin")
 
-    assert ask("/svc/admin/users", "/svc") is None
-    assert ask("/admin/users", "") is None
-    assert ask("/svc/api/items", "/svc") == APP.encode()
-    assert ask("/svcadmin/users", "/svc") == APP.encode()  # not below the root path
+@settings(max_examples=300, deadline=None)
+@given(
+    root=st.sampled_from(["/svc", "/svc/", "/s", "/admin", "/svc/admin"]),
+    path=st.lists(
+        st.sampled_from(["svc", "admin", "svcadmin", "api", "users", "", "s"]),
+        min_size=1,
+        max_size=4,
+    ).map(lambda parts: "/" + "/".join(parts)),
+)
+def test_no_root_path_reading_of_an_excluded_path_gets_cors(root: str, path: str) -> None:
+    # Brute force: every way a server and a framework could read (path, root_path).
+    readings = {path, root + path}
+    if path.startswith(root):
+        readings.add(path[len(root) :] or "/")
+    if root in path:
+        rest = path.split(root, 1)[1]
+        readings.add(rest if rest.startswith("/") else "/" + rest)
+    merged = {re.sub("/+", "/", reading).rstrip("/") or "/" for reading in readings}
+    excluded = any(r.startswith("/admin/") for r in readings | merged)
+    headers = ask_rooted(path, root)
+    if excluded:
+        assert b"access-control-allow-origin" not in headers, sorted(readings)
 
 
 def test_reused_response_message_does_not_leak_headers_between_requests() -> None:
@@ -257,7 +466,9 @@ def test_reused_message_dict_stays_right_across_requests_with_and_without_origin
         assert first.get_all("vary") == ["Origin"]
         second = asgi_request(app, headers=[("origin", "https://b.example.com")])
         assert second.get_all("access-control-allow-origin") == ["https://b.example.com"]
-        assert asgi_request(app, headers=[("origin", "https://evil.example.net")]).cors_headers == {}
+        assert (
+            asgi_request(app, headers=[("origin", "https://evil.example.net")]).cors_headers == {}
+        )
     # the app's own dict and list are never changed, with or without an Origin
     assert start["headers"] is headers
     assert headers == [(b"content-type", b"x")]
@@ -437,3 +648,75 @@ def test_only_the_response_start_message_is_touched(origin: str | None) -> None:
     asyncio.run(run())
     assert sent[1] == {"type": "http.response.body", "body": b"a", "more_body": True}
     assert sent[2] == {"type": "http.response.body", "body": b"b"}
+
+
+# -- no mixed grant (design rule 16), Vary where corskit cannot tell ---------------------------
+
+INNER_GRANT = [
+    ("content-type", "text/plain"),
+    ("access-control-allow-credentials", "true"),
+    ("Access-Control-Expose-Headers", "X-Secret"),
+]
+
+
+def test_an_inner_layers_credentials_and_exposed_headers_never_join_corskits_grant() -> None:
+    # Same input in every adapter: the inner layer says credentials (Starlette's CORS
+    # middleware does, even for origins it refuses) and exposes a secret header; the policy
+    # grants neither. Mixed, the browser would read the answer with cookies.
+    policy = corskit.Policy(origins=[APP], expose_headers=["X-Id"])
+    app = corskit.asgi.CORSMiddleware(Recorder(headers=INNER_GRANT).asgi, policy)
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert answer.get_all("access-control-allow-origin") == [APP]
+    assert answer.get_all("access-control-allow-credentials") == []
+    assert answer.get_all("access-control-expose-headers") == ["X-Id"]
+    assert answer.vary_tokens() == ["origin"]
+    denied = asgi_request(app, headers=[("origin", "https://evil.example.net")])
+    assert denied.get_all("access-control-allow-origin") == []  # nothing granted to mix
+
+
+def test_a_credentialed_policy_replaces_the_inner_layers_line_with_its_own() -> None:
+    policy = corskit.Policy(origins=[APP], credentials=True)
+    app = corskit.asgi.CORSMiddleware(Recorder(headers=INNER_GRANT).asgi, policy)
+    answer = asgi_request(app, headers=[("origin", APP)])
+    assert answer.get_all("access-control-allow-credentials") == ["true"]
+    assert answer.get_all("access-control-expose-headers") == []
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"headers": [(b"origin", "https://app.example.com")]}, {"path": b"/"}, {"root_path": b"/"}],
+)
+def test_an_unreadable_request_varies_on_origin(broken: dict[str, Any]) -> None:
+    # corskit cannot tell whether a policy applies: a shared cache must not reuse the answer.
+    config = corskit.Config.from_dict(
+        {"policies": {"p": {"origins": [APP]}}, "routes": [{"path": "/*", "policy": "p"}]}
+    )
+    sent: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        scope = {"type": "http", "method": "GET", "path": "/", "root_path": "", "headers": []}
+        scope.update(broken)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await corskit.asgi.CORSMiddleware(Recorder().asgi, config)(scope, receive, send)
+
+    asyncio.run(run())
+    assert (b"vary", b"Origin") in sent[0]["headers"]
+
+
+def test_deny_status_refusal_and_corskits_500_vary_on_origin() -> None:
+    refusing = corskit.asgi.CORSMiddleware(
+        Recorder().asgi, corskit.Policy(origins=[APP], deny_status=403)
+    )
+    refused = asgi_request(refusing, headers=[("origin", "https://evil.example.net")])
+    assert refused.status == 403 and refused.vary_tokens() == ["origin"]
+    failing = corskit.asgi.CORSMiddleware(
+        Recorder(raise_error=RuntimeError("x")).asgi, corskit.Policy(origins=[APP])
+    )
+    error = asgi_request(failing, headers=[("origin", APP)])
+    assert error.status == 500 and error.vary_tokens() == ["origin"]

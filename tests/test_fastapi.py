@@ -328,3 +328,27 @@ def test_fastapi_routes_still_serve_normally_behind_the_resolver() -> None:
     response = client.get("/api/echo/7", headers={"Origin": EVIL})
     assert response.json() == {"value": 7}
     assert acao(response) == "*"
+
+
+def test_slash_redirect_to_an_included_routers_route_keeps_its_policy() -> None:
+    app = FastAPI()
+    admin = cors_exempt(APIRouter(prefix="/admin"))
+
+    @admin.get("/users/")
+    def users() -> list[str]:
+        return ["root"]
+
+    feeds = cors_policy("public")(APIRouter(prefix="/feeds"))
+
+    @feeds.get("/latest/")
+    def latest() -> list[str]:
+        return []
+
+    app.include_router(admin)
+    app.include_router(feeds)
+    client = TestClient(corskit.starlette.CORSMiddleware(app, CONFIG))
+    redirect = client.get("/admin/users", headers={"Origin": APP}, follow_redirects=False)
+    assert redirect.status_code == 307 and acao(redirect) is None  # the default granted APP
+    assert preflight(client, "/admin/users", APP).status_code != 204
+    public = client.get("/feeds/latest", headers={"Origin": EVIL}, follow_redirects=False)
+    assert public.status_code == 307 and acao(public) == "*"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Blueprint, Flask, Response
 from flask.views import MethodView
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.test import EnvironBuilder
 
 import corskit
@@ -392,6 +393,194 @@ def test_policy_follows_flasks_host_matching_for_the_same_path(calls: Counter[st
         www = client.get("/data", base_url="http://www.example", headers={"Origin": APP})
         assert www.data == b"www"
         assert "Access-Control-Allow-Origin" not in www.headers
+
+
+# -- the host Flask routes on: behind ProxyFix ---------------------------------------------------
+
+
+def proxied_host_app(calls: Counter[str], **flask_options: Any) -> Flask:
+    """An exempt admin view and a public API view told apart by host only."""
+    app = Flask(__name__, **flask_options)
+    host_key = "host" if flask_options.get("host_matching") else "subdomain"
+    admin_host = "admin.example.com" if host_key == "host" else "admin"
+    api_host = "api.example.com" if host_key == "host" else "api"
+
+    @app.get("/users", endpoint="admin_users", **{host_key: admin_host})
+    @cors_exempt
+    def admin_users() -> str:
+        calls["admin"] += 1
+        return "admin"
+
+    @app.get("/users", endpoint="api_users", **{host_key: api_host})
+    @cors_policy("public")
+    def api_users() -> str:
+        calls["api"] += 1
+        return "api"
+
+    return app
+
+
+PROXIED = [
+    pytest.param({"host_matching": True, "static_host": "static.example.com"}, id="host"),
+    pytest.param({"subdomain_matching": True}, id="subdomain"),
+]
+
+
+@pytest.mark.parametrize("flask_options", PROXIED)
+@pytest.mark.parametrize("forwarded", ["admin.example.com", "api.example.com, admin.example.com"])
+def test_behind_proxyfix_the_policy_is_the_one_of_the_host_flask_routes_on(
+    calls: Counter[str], flask_options: dict[str, Any], forwarded: str
+) -> None:
+    # The proxy connects as api.example.com; ProxyFix (wrapped first, the usual order) makes
+    # Flask run the exempt admin view for X-Forwarded-Host. corskit must judge that view.
+    app = proxied_host_app(calls, **flask_options)
+    app.config["SERVER_NAME"] = "example.com"
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_host=1, x_proto=1)  # type: ignore[method-assign]
+    CORS(app, CONFIG)
+    client = app.test_client()
+    headers = {"Origin": ELSEWHERE, "X-Forwarded-Host": forwarded, "X-Forwarded-Proto": "https"}
+    for _ in range(2):  # and again from the resolver's memo
+        answer = client.get("/users", base_url="http://api.example.com", headers=headers)
+        assert answer.data == b"admin"
+        assert "Access-Control-Allow-Origin" not in answer.headers
+        refused = client.options(
+            "/users",
+            base_url="http://api.example.com",
+            headers={**headers, "Access-Control-Request-Method": "GET"},
+        )
+        assert "Access-Control-Allow-Origin" not in refused.headers  # exempt: Flask answers
+    direct = client.get("/users", base_url="http://api.example.com", headers={"Origin": ELSEWHERE})
+    assert direct.data == b"api" and direct.headers["Access-Control-Allow-Origin"] == "*"
+    forwarded_api = client.get(
+        "/users",
+        base_url="http://admin.example.com",
+        headers={"Origin": ELSEWHERE, "X-Forwarded-Host": "api.example.com"},
+    )
+    assert forwarded_api.data == b"api"
+    assert forwarded_api.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_proxyfix_outside_corskit_needs_nothing_and_the_request_environ_is_untouched(
+    calls: Counter[str],
+) -> None:
+    app = proxied_host_app(calls, host_matching=True, static_host="static.example.com")
+    seen: list[str] = []
+
+    @app.before_request
+    def record() -> None:
+        from flask import request
+
+        seen.append(str(request.environ.get("werkzeug.proxy_fix.orig", {}).get("HTTP_HOST")))
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_host=1)  # type: ignore[method-assign]
+    CORS(app, CONFIG)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_host=1)  # type: ignore[method-assign]  # outermost
+    answer = app.test_client().get(
+        "/users",
+        base_url="http://api.example.com",
+        headers={"Origin": ELSEWHERE, "X-Forwarded-Host": "admin.example.com"},
+    )
+    assert answer.data == b"admin" and "Access-Control-Allow-Origin" not in answer.headers
+    assert seen == ["admin.example.com"]  # ProxyFix ran once per layer, on the real environ
+
+
+# -- slash redirects -----------------------------------------------------------------------------
+
+
+def test_slash_redirect_to_a_blueprint_route_keeps_the_blueprints_policy(
+    calls: Counter[str],
+) -> None:
+    app = Flask(__name__)
+    partner = cors_policy("partner")(Blueprint("partner", __name__, url_prefix="/partner"))
+
+    @partner.get("/feed/")
+    def feed() -> str:
+        return "feed"
+
+    internal = cors_exempt(Blueprint("secret", __name__, url_prefix="/secret"))
+
+    @internal.get("/keys/")
+    def keys() -> str:
+        return "keys"
+
+    app.register_blueprint(partner)
+    app.register_blueprint(internal)
+    CORS(app, CONFIG)
+    client = app.test_client()
+    redirect = client.get("/partner/feed", headers={"Origin": PARTNER})
+    assert redirect.status_code == 308
+    assert redirect.headers["Access-Control-Allow-Origin"] == PARTNER  # not the default's
+    assert "Access-Control-Allow-Credentials" not in redirect.headers
+    assert "origin" in redirect.headers["Vary"].lower()
+    assert (
+        "Access-Control-Allow-Origin"
+        not in client.get("/partner/feed", headers={"Origin": APP}).headers
+    )
+    answer = preflight(app, "/partner/feed", origin=PARTNER, method="GET")
+    assert answer.status_code == 204 and answer.headers["Access-Control-Allow-Origin"] == PARTNER
+    # An exempt blueprint's redirect gets no CORS (the default would have granted APP).
+    secret = client.get("/secret/keys", headers={"Origin": APP})
+    assert secret.status_code == 308 and "Access-Control-Allow-Origin" not in secret.headers
+    assert preflight(app, "/secret/keys", method="GET").status_code != 204
+
+
+def test_slash_redirect_below_a_script_name_keeps_the_blueprints_policy() -> None:
+    app = Flask(__name__)
+    partner = cors_policy("partner")(Blueprint("partner", __name__, url_prefix="/partner"))
+
+    @partner.get("/feed/")
+    def feed() -> str:
+        return "feed"
+
+    app.register_blueprint(partner)
+    CORS(app, CONFIG)
+    environ = EnvironBuilder(
+        path="/partner/feed", base_url="http://localhost/mounted", headers={"Origin": PARTNER}
+    ).get_environ()
+    answer = app.test_client().open(environ)
+    assert answer.status_code == 308
+    assert answer.headers["Access-Control-Allow-Origin"] == PARTNER
+
+
+# -- no mixed grant, and Vary on early answers ------------------------------------------------
+
+
+def test_a_views_own_credentials_and_exposed_headers_never_join_corskits_grant() -> None:
+    # Same input in every adapter: an inner layer says credentials and exposes a secret
+    # header; the policy grants neither. Mixed, the browser would read it with cookies.
+    app = Flask(__name__)
+
+    @app.get("/data")
+    def data() -> Response:
+        return Response(
+            "data",
+            headers={
+                "Access-Control-Allow-Credentials": "true",
+                "Access-Control-Expose-Headers": "X-Secret",
+            },
+        )
+
+    CORS(app, corskit.Policy(origins=[APP], expose_headers=["X-Id"]))
+    answer = app.test_client().get("/data", headers={"Origin": APP})
+    assert answer.headers["Access-Control-Allow-Origin"] == APP
+    assert "Access-Control-Allow-Credentials" not in answer.headers
+    assert answer.headers.getlist("Access-Control-Expose-Headers") == ["X-Id"]
+    denied = app.test_client().get("/data", headers={"Origin": ELSEWHERE})
+    assert "Access-Control-Allow-Origin" not in denied.headers  # nothing granted to mix
+
+
+def test_answers_made_before_the_view_vary_on_origin_where_a_policy_applies(
+    app: Flask,
+) -> None:
+    for path in ("/missing", "/partner/nope", "/items"):  # 404s, a 405 (POST below)
+        answer = app.test_client().post(path) if path == "/items" else get(app, path, None)
+        assert "origin" in answer.headers.get("Vary", "").lower(), path
+    refusing = Flask(__name__)
+    CORS(refusing, corskit.Policy(origins=[APP], deny_status=403))
+    refused = refusing.test_client().get("/", headers={"Origin": ELSEWHERE})
+    assert refused.status_code == 403 and refused.headers["Vary"] == "Origin"
+    excluded = get(app, "/internal/report", None)
+    assert "Vary" not in excluded.headers  # never CORS there: nothing depends on Origin
 
 
 # -- configuration and the extension -----------------------------------------------------------

@@ -582,3 +582,55 @@ def test_an_excluded_path_reached_through_merged_slashes_gets_no_cors(
         assert b"secret" in answer.body
     assert answer.get("access-control-allow-origin") is None
     assert answer.get("access-control-allow-credentials") is None
+
+
+# -- no mixed grant: Django, the same input as every other adapter -----------------------------
+
+
+def _django_inner_grant(request: Any) -> Any:
+    from django.http import HttpResponse
+
+    return HttpResponse(
+        "data",
+        headers={
+            "Access-Control-Allow-Credentials": "true",
+            "Access-Control-Expose-Headers": "X-Secret",
+        },
+    )
+
+
+def _django_urlpatterns() -> list[Any]:
+    from django.urls import path
+
+    return [path("data/", _django_inner_grant)]
+
+
+urlpatterns: list[Any] = []  # this module is the URLconf of the Django test below
+
+
+def test_django_views_own_credentials_and_exposed_headers_never_join_corskits_grant() -> None:
+    # The inner layer says credentials and exposes a secret header; the policy grants neither.
+    import django
+    from django.conf import settings
+    from django.test import Client, override_settings
+    from django_project import settings as project_settings
+
+    if not settings.configured:
+        settings.configure(
+            **{k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
+        )
+    django.setup()
+    urlpatterns[:] = _django_urlpatterns()
+    policy = {"origins": [APP], "expose_headers": ["X-Id"]}
+    with override_settings(
+        ROOT_URLCONF=__name__,
+        MIDDLEWARE=["corskit.django.CORSMiddleware"],
+        CORSKIT=policy,
+        ALLOWED_HOSTS=["testserver"],
+    ):
+        answer = Client().get("/data/", headers={"Origin": APP})
+        denied = Client().get("/data/", headers={"Origin": EVIL})
+    assert answer["Access-Control-Allow-Origin"] == APP
+    assert not answer.has_header("Access-Control-Allow-Credentials")
+    assert answer["Access-Control-Expose-Headers"] == "X-Id"
+    assert not denied.has_header("Access-Control-Allow-Origin")

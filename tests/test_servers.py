@@ -6,6 +6,12 @@ emits, with a 500 sent before an exception propagates, and with repeated request
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import itertools
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -218,3 +224,194 @@ def test_wsgiref_exception_gives_a_readable_500_then_is_logged(
     assert response.status_code == 500
     assert response.headers["access-control-allow-origin"] == APP
     assert response.text == "Internal Server Error"
+
+
+# -- hypercorn, and every reading of root_path ---------------------------------------------------
+
+
+@contextlib.contextmanager
+def hypercorn_server(app: Any, root_path: str = "") -> Iterator[str]:
+    """Serve an ASGI app with hypercorn on an ephemeral loopback port; yield its base URL."""
+    hypercorn_asyncio = pytest.importorskip("hypercorn.asyncio")
+    hypercorn_config = pytest.importorskip("hypercorn.config")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = hypercorn_config.Config()
+    config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns (and closes) the socket
+    config.root_path = root_path
+    config.loglevel = "CRITICAL"
+    config.accesslog = None
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    served = threading.Thread(
+        target=loop.run_until_complete,
+        args=(hypercorn_asyncio.serve(app, config, shutdown_trigger=stop.wait),),
+        daemon=True,
+    )
+    served.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            httpx.get(base + "/", timeout=1)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or not served.is_alive():
+                raise RuntimeError("hypercorn did not start") from None
+            time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        served.join(timeout=10)
+        loop.close()
+
+
+SECRET = "ADMIN"
+ROOTED = corskit.Config.from_dict(
+    {
+        "default": "app",
+        "policies": {"app": {"origins": [APP], "credentials": True}},
+        "routes": [{"path": "/admin/*", "exclude": True}],
+    }
+)
+# Sanic routes the path as given: a Sanic app under a prefix names it in its own routes, and
+# so does the exclusion written for it.
+ROOTED_AS_GIVEN = corskit.Config.from_dict(
+    {
+        "default": "app",
+        "policies": {"app": {"origins": [APP], "credentials": True}},
+        "routes": [{"path": "/svc/admin/*", "exclude": True}],
+    }
+)
+
+
+def _quart() -> Any:
+    from quart import Quart
+
+    app = Quart("rooted")
+
+    @app.get("/admin/users")
+    async def admin() -> str:
+        return SECRET
+
+    return app
+
+
+def _litestar() -> Any:
+    from litestar import Litestar, get
+
+    @get("/admin/users", sync_to_thread=False)
+    def admin() -> str:
+        return SECRET
+
+    return Litestar([admin])
+
+
+def _sanic() -> Any:
+    from sanic import Sanic
+    from sanic import response as sanic_response
+
+    Sanic.test_mode = True  # one process starts several Sanic apps (its touch-ups run once)
+    app = Sanic(f"rooted{next(_SANIC_NAMES)}")
+
+    @app.get("/svc/admin/users")
+    async def admin(request: Any) -> Any:
+        return sanic_response.text(SECRET)
+
+    return app
+
+
+def _starlette() -> Any:
+    async def admin(request: Request) -> Response:
+        return Response(SECRET)
+
+    return Starlette(routes=[Route("/admin/users", admin)])
+
+
+_SANIC_NAMES = itertools.count()
+READINGS = ["/admin/users", "/svcadmin/users", "/svc/admin/users", "/x/svc/admin/users"]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("server", ["hypercorn", "uvicorn"])
+@pytest.mark.parametrize(
+    ("framework", "config", "reached_through"),
+    [
+        # (the app, its config, the requests by which hypercorn gets it to the admin view)
+        (_quart, ROOTED, {"/svcadmin/users", "/svc/admin/users"}),
+        (_litestar, ROOTED, set(READINGS)),
+        (_sanic, ROOTED_AS_GIVEN, {"/svc/admin/users"}),
+        (_starlette, ROOTED, {"/admin/users", "/svc/admin/users"}),
+    ],
+    ids=["quart", "litestar", "sanic", "starlette"],
+)
+def test_the_excluded_view_gets_no_cors_through_any_root_path_reading(
+    server: str, framework: Any, config: corskit.Config, reached_through: set[str]
+) -> None:
+    # hypercorn does not prefix path with root_path (uvicorn does); Quart strips root_path as
+    # a text prefix, Litestar after its first occurrence, Sanic not at all, Starlette at a
+    # segment. Whichever way a request reaches the excluded view, it gets no CORS.
+    app = corskit.asgi.CORSMiddleware(framework(), config)
+    served = (
+        hypercorn_server(app, root_path="/svc")
+        if server == "hypercorn"
+        else uvicorn_server(app, root_path="/svc", lifespan="on")  # Sanic starts up in it
+    )
+    reached = set()
+    with served as base:
+        for path in READINGS:
+            answer = httpx.get(base + path, headers={"Origin": APP, "Cookie": "session=1"})
+            if answer.text == SECRET:
+                reached.add(path)
+                assert "access-control-allow-origin" not in answer.headers, path
+                assert "access-control-allow-credentials" not in answer.headers, path
+    if server == "hypercorn":
+        assert reached == reached_through  # each reading really reaches the view
+    else:
+        assert reached  # uvicorn prefixes: the view is reached another way
+
+
+# -- WebSocket handshakes over a real server -------------------------------------------------
+
+
+async def _ws_echo(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "websocket":
+        await receive()
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": "hi"})
+        await send({"type": "websocket.close", "code": 1000})
+        return
+    await Response("ok")(scope, receive, send)
+
+
+def test_uvicorn_websocket_on_an_excluded_path_is_same_origin_only() -> None:
+    sync_client = pytest.importorskip("websockets.sync.client")
+    exceptions = pytest.importorskip("websockets.exceptions")
+    config = corskit.Config.from_dict(
+        {
+            "default": "app",
+            "policies": {"app": {"origins": [APP], "credentials": True}},
+            "routes": [{"path": "/internal/*", "exclude": True}],
+        }
+    )
+    app = corskit.asgi.CORSMiddleware(_ws_echo, config, check_websocket_origin=True)
+
+    def connects(url: str, origin: str | None) -> bool | int:
+        """True when the app accepted; the status the server refused with otherwise."""
+        try:
+            with sync_client.connect(url, origin=origin, open_timeout=5) as ws:
+                return bool(ws.recv(timeout=5) == "hi")
+        except exceptions.InvalidStatus as refused:
+            return int(refused.response.status_code)
+
+    with uvicorn_server(app) as base:
+        ws_base = base.replace("http://", "ws://")
+        own = base  # the Origin of a page served by this server
+        assert connects(ws_base + "/internal/feed", "https://evil.example.net") == 403
+        assert connects(ws_base + "/internal/feed", APP) == 403  # listed, not for this path
+        assert connects(ws_base + "/internal/feed", own) is True
+        assert connects(ws_base + "/internal/feed", None) is True
+        assert connects(ws_base + "/feed", APP) is True
+        assert connects(ws_base + "/feed", "https://evil.example.net") == 403

@@ -414,6 +414,123 @@ def test_websocket_route_mark_is_honoured_when_checking_websocket_origins() -> N
         ws.receive_text()
 
 
+async def _echo(websocket: WebSocket) -> None:
+    await websocket.accept()
+    await websocket.send_text("hi")
+    await websocket.close()
+
+
+def _connects(client: TestClient, path: str, origin: str | None) -> bool:
+    headers = {} if origin is None else {"Origin": origin}
+    try:
+        with client.websocket_connect(path, headers=headers) as ws:
+            return ws.receive_text() == "hi"
+    except WebSocketDisconnect:
+        return False
+
+
+def test_websocket_to_an_exempt_route_accepts_only_its_own_origin() -> None:
+    # main accepted a handshake from any origin here; it carries the site's cookies.
+    app = Starlette(
+        routes=[
+            cors_exempt(WebSocketRoute("/exempt", _echo)),
+            WebSocketRoute("/legacy/ws", _echo),
+            WebSocketRoute("/ws", _echo),
+        ]
+    )
+    client = TestClient(corskit.starlette.CORSMiddleware(app, CONFIG, check_websocket_origin=True))
+    assert not _connects(client, "/exempt", EVIL)
+    assert not _connects(client, "/exempt", APP)  # listed by the default, not for this route
+    assert _connects(client, "/exempt", "http://testserver")  # the test client's own host
+    assert not _connects(client, "/exempt", "https://testserver")  # ws:// is http://
+    assert _connects(client, "/exempt", None)
+    assert _connects(client, "/ws", APP) and _connects(client, "/ws", "http://testserver")
+    assert not _connects(client, "/ws", EVIL)
+    assert _connects(client, "/legacy/ws", PARTNER) and not _connects(client, "/legacy/ws", APP)
+
+
+def test_websocket_with_no_policy_at_all_is_same_origin_only() -> None:
+    app = Starlette(routes=[WebSocketRoute("/ws", _echo)])
+    no_default = corskit.Config(policies=CONFIG.policies, routes=CONFIG.routes)
+    client = TestClient(
+        corskit.starlette.CORSMiddleware(app, no_default, check_websocket_origin=True)
+    )
+    assert not _connects(client, "/ws", APP)
+    assert _connects(client, "/ws", "http://testserver")
+
+
+# -- slash redirects, Vary on early answers, no mixed grant -----------------------------------
+
+
+def _redirecting_app() -> Starlette:
+    async def ok(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    inner = Starlette(routes=[cors_exempt(Route("/keys/", ok))])
+    return Starlette(
+        routes=[
+            cors_policy("public")(Route("/feed/", ok)),
+            cors_exempt(Route("/admin/", ok)),
+            Mount("/mounted", app=inner),
+        ]
+    )
+
+
+def test_slash_redirect_is_answered_under_the_policy_of_the_route_it_leads_to() -> None:
+    client = TestClient(corskit.starlette.CORSMiddleware(_redirecting_app(), CONFIG))
+    feed = client.get("/feed", headers={"Origin": EVIL}, follow_redirects=False)
+    assert feed.status_code == 307 and acao(feed) == "*"  # public, not the default's denial
+    assert "origin" in vary_tokens(feed)
+    assert acao(preflight(client, "/feed", EVIL)) == "*"
+    for path in ("/admin", "/mounted/keys"):
+        # The default would grant APP with credentials on the redirect (main did).
+        redirect = client.get(path, headers={"Origin": APP}, follow_redirects=False)
+        assert redirect.status_code == 307 and acao(redirect) is None, path
+        assert "access-control-allow-credentials" not in redirect.headers
+        assert preflight(client, path, APP).status_code != 204, path
+
+
+def test_answers_made_before_a_route_runs_vary_on_origin_where_a_policy_applies() -> None:
+    app = Starlette(routes=[cors_exempt(Route("/exempt", Calls().endpoint()))])
+    refusing = corskit.Config(
+        policies={"app": corskit.Policy(origins=[APP], deny_status=403)}, default="app"
+    )
+    client = TestClient(corskit.starlette.CORSMiddleware(app, CONFIG))
+    assert "origin" in vary_tokens(client.get("/missing"))  # Starlette's 404, no Origin
+    assert "origin" in vary_tokens(client.post("/missing", headers={"Origin": EVIL}))
+    assert vary_tokens(client.get("/exempt")) == []  # never CORS: nothing depends on Origin
+    refused = TestClient(corskit.starlette.CORSMiddleware(app, refusing)).get(
+        "/missing", headers={"Origin": EVIL}
+    )
+    assert refused.status_code == 403 and vary_tokens(refused) == ["origin"]
+
+
+def test_an_inner_cors_layers_credentials_never_join_corskits_grant() -> None:
+    # Starlette's CORSMiddleware adds Access-Control-Allow-Credentials even for an origin it
+    # refuses; with corskit's Allow-Origin next to it the browser would read it with cookies.
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware as StarletteCORS
+
+    async def data(request: Request) -> Response:
+        return PlainTextResponse("data", headers={"Access-Control-Expose-Headers": "X-Secret"})
+
+    app = Starlette(
+        routes=[Route("/data", data)],
+        middleware=[
+            Middleware(
+                StarletteCORS, allow_origins=["https://other.example"], allow_credentials=True
+            )
+        ],
+    )
+    policy = corskit.Policy(origins=[APP], expose_headers=["X-Id"])
+    answer = TestClient(corskit.starlette.CORSMiddleware(app, policy)).get(
+        "/data", headers={"Origin": APP}
+    )
+    assert acao(answer) == APP
+    assert "access-control-allow-credentials" not in answer.headers
+    assert answer.headers.get_list("access-control-expose-headers") == ["X-Id"]
+
+
 # -- the resolver ------------------------------------------------------------------------------
 
 

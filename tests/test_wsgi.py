@@ -309,3 +309,54 @@ def test_a_sized_body_is_handed_back_as_it_is(body: Any) -> None:
     middleware = corskit.wsgi.CORSMiddleware(app, corskit.Policy(origins=[APP]))
     environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "HTTP_ORIGIN": APP}
     assert middleware(environ, lambda status, headers, exc_info=None: None) is body
+
+
+# -- no mixed grant (design rule 16), Vary where corskit cannot tell ---------------------------
+
+INNER_GRANT = [
+    ("Content-Type", "text/plain"),
+    ("Access-Control-Allow-Credentials", "true"),
+    ("access-control-expose-headers", "X-Secret"),
+]
+
+
+def test_an_inner_layers_credentials_and_exposed_headers_never_join_corskits_grant() -> None:
+    # Same input in every adapter: the inner layer says credentials and exposes a secret
+    # header; the policy grants neither. Mixed, the browser would read it with cookies.
+    policy = corskit.Policy(origins=[APP], expose_headers=["X-Id"])
+    app = corskit.wsgi.CORSMiddleware(Recorder(headers=INNER_GRANT).wsgi, policy)
+    answer = wsgi_request(app, headers=[("origin", APP)])
+    assert answer.get_all("access-control-allow-origin") == [APP]
+    assert answer.get_all("access-control-allow-credentials") == []
+    assert answer.get_all("access-control-expose-headers") == ["X-Id"]
+    assert answer.vary_tokens() == ["origin"]
+    denied = wsgi_request(app, headers=[("origin", "https://evil.example.net")])
+    assert denied.get_all("access-control-allow-origin") == []
+
+
+@pytest.mark.parametrize(
+    "broken", [{"HTTP_ORIGIN": b"https://app.example.com"}, {"PATH_INFO": b"/"}]
+)
+def test_an_unreadable_request_varies_on_origin(broken: dict[str, Any]) -> None:
+    # corskit cannot tell whether a policy applies: a shared cache must not reuse the answer.
+    config = corskit.Config.from_dict(
+        {"policies": {"p": {"origins": [APP]}}, "routes": [{"path": "/*", "policy": "p"}]}
+    )
+    app = corskit.wsgi.CORSMiddleware(Recorder().wsgi, config)
+    captured: list[Any] = []
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "wsgi.input": io.BytesIO(), **broken}
+    list(app(environ, lambda status, headers, exc_info=None: captured.extend(headers)))
+    assert ("vary", "Origin") in captured
+
+
+def test_deny_status_refusal_and_corskits_500_vary_on_origin() -> None:
+    refusing = corskit.wsgi.CORSMiddleware(
+        Recorder().wsgi, corskit.Policy(origins=[APP], deny_status=403)
+    )
+    refused = wsgi_request(refusing, headers=[("origin", "https://evil.example.net")])
+    assert refused.status == 403 and refused.vary_tokens() == ["origin"]
+    failing = corskit.wsgi.CORSMiddleware(
+        Recorder(raise_error=RuntimeError("x")).wsgi, corskit.Policy(origins=[APP])
+    )
+    error = wsgi_request(failing, headers=[("origin", APP)])
+    assert error.status == 500 and error.vary_tokens() == ["origin"]

@@ -171,6 +171,9 @@ class CORSMiddleware:
             if passed:
                 raise
             _warn_unreadable(error)
+            if scope.get("type") == "http":
+                # Which policy applies is unknown: the answer may depend on the Origin.
+                send = _bind(_send_with_vary, send)
             await self.app(scope, receive, send)
             return
         state = [send, cors, False]
@@ -188,9 +191,16 @@ class CORSMiddleware:
             raise
 
     def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
-        path = route_path(scope)
+        path: str | tuple[str, ...] = scope["path"]
         if type(path) is not str:
             raise UnreadableRequestError(f"the scope's path is {type(path).__name__}, not str")
+        root = scope.get("root_path")
+        if root:  # the common case, no mount prefix, costs this one test
+            if type(root) is not str:
+                raise UnreadableRequestError(
+                    f"the scope's root_path is {type(root).__name__}, not str"
+                )
+            path = _path_readings(path, root)
         return self._compiled.engine_for_request(self._resolve, scope, path)
 
     async def _denied(
@@ -234,8 +244,10 @@ class CORSMiddleware:
         except ConfigError:
             raise
         except Exception as error:
-            _warn_unreadable(error)
-            allowed = True  # as a handshake without Origin: the app judges it
+            # A handshake corskit cannot read cannot be shown to be same-origin or allowed:
+            # with the check on, refusing it is the only answer that grants nothing.
+            _warn_unreadable(error, "it is refused")
+            allowed = False
         if allowed:
             await self.app(scope, receive, send)
             return
@@ -245,27 +257,42 @@ class CORSMiddleware:
             await send({"type": "websocket.close", "code": 1008})
 
     async def _websocket_allowed(self, scope: Scope) -> bool:
+        """Whether a handshake may reach the app: no Origin, an allowed one, or its own site.
+
+        Browsers apply no CORS to WebSockets and send the site's cookies with a handshake from
+        any page, so a path no policy covers (excluded, exempt, or no default) is not open to
+        every origin: it gets what a same-origin-only HTTP path gives, its own origin.
+        """
         if type(scope["headers"]) is not list:
             scope["headers"] = [tuple(line) for line in scope["headers"]]
+        origin = asgi_origin(scope["headers"])
+        if origin is None:
+            return True  # not sent by a browser: the app judges it
         engine = self._engine
         if engine is None:
             engine = self._engine_for(scope)
-        origin = asgi_origin(scope["headers"]) if engine is not None else None
-        if engine is None or origin is None:
+        if engine is not None:
+            decision = await engine.actual_async(origin)
+            if decision.kind is Kind.ACTUAL_OK:
+                return True
+        if _is_same_origin(origin, scope):
             return True
-        decision = await engine.actual_async(origin)
-        if decision.kind is Kind.ACTUAL_OK:
-            return True
-        denied = engine.denied_actual(Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED)
+        denied = (
+            _WEBSOCKET_DENIED
+            if engine is None
+            else engine.denied_actual(Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED)
+        )
         report_denial(self._on_denial, denied, "GET", scope.get("path", ""), origin)
         return False
 
 
-def _warn_unreadable(error: Exception) -> None:
+def _warn_unreadable(
+    error: Exception, outcome: str = "it passes to the app as a non-CORS request"
+) -> None:
     logger.warning(
-        "corskit: the request breaks the ASGI spec where corskit reads it (%s); "
-        "it passes to the app as a non-CORS request",
+        "corskit: the request breaks the ASGI spec where corskit reads it (%s); %s",
         escape_for_log(f"{type(error).__name__}: {error}"),
+        outcome,
     )
 
 
@@ -353,17 +380,91 @@ async def _start_with_cors(state: list[Any], message: Message) -> None:
 
 
 def route_path(scope: Scope) -> str:
-    """The path the application's router matches: ``path`` without the ``root_path`` prefix.
+    """The path Starlette's router matches: ``path`` without the ``root_path`` prefix.
 
-    Servers put the mount prefix in both (ASGI 2.4 semantics, uvicorn --root-path); routers
-    such as Starlette's strip it. Matching the full path would let ``/admin/*`` miss
-    ``/svc/admin/users`` (design rule 21).
+    uvicorn (and the ASGI spec since 2.4) put the mount prefix in both ``path`` and
+    ``root_path``, and Starlette strips it at a segment boundary. Other servers and frameworks
+    read the two differently; corskit's own routing judges them all (``_path_readings``).
     """
     path: str = scope["path"]
     root: str = scope.get("root_path", "")
     if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
         return path[len(root) :] or "/"
     return path
+
+
+def _path_readings(path: str, root: str) -> tuple[str, ...]:
+    """Every path an app's router could match for ``path`` under the mount prefix ``root``.
+
+    Servers disagree on whether ``path`` includes ``root_path`` (uvicorn prefixes it, hypercorn
+    does not), and frameworks on how to take it off: Starlette at a segment boundary, Quart as
+    a text prefix, Litestar after its first occurrence anywhere, Sanic not at all. So the
+    readings are: the path as given; stripped at a segment boundary; stripped after the first
+    occurrence (a text prefix is the first occurrence at the start); and ``root_path + path``,
+    the public URL under a server that does not prefix. The router judges them together
+    (design rule 21: an excluded reading wins, readings under different policies deny).
+    """
+    readings = [path]
+    if path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        readings.append(path[len(root) :] or "/")
+    after = path.split(root, 1)
+    if len(after) == 2:
+        rest = after[1]
+        readings.append(rest if rest.startswith("/") else "/" + rest)
+    readings.append(root + path)
+    return tuple(dict.fromkeys(readings))  # a memo key: keep it small
+
+
+# A refused handshake on a path no policy covers: no engine to take the decision from.
+_WEBSOCKET_DENIED: Decision[bytes] = Decision(
+    Kind.ACTUAL_DENIED, reason=Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED
+)
+_WEBSOCKET_SCHEMES = {"ws": b"http", "wss": b"https", "http": b"http", "https": b"https"}
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}
+
+
+def _is_same_origin(origin: bytes, scope: Scope) -> bool:
+    """Whether ``origin`` is the origin the request was sent to: scheme, host and port.
+
+    The request's origin is its scheme (``ws`` is ``http``, ``wss`` is ``https``) and its
+    ``Host`` header, default ports filled in on both sides. Without a Host (or with one that
+    does not parse) nothing can be shown to be same-origin.
+    """
+    scheme = _WEBSOCKET_SCHEMES.get(scope.get("scheme") or "ws")
+    host = _first_line(scope["headers"], b"host")
+    if scheme is None or host is None:
+        return False
+    given_scheme, separator, authority = origin.partition(b"://")
+    if not separator or given_scheme != scheme:
+        return False
+    given = _host_and_port(authority, scheme)
+    return given is not None and given == _host_and_port(host, scheme)
+
+
+def _first_line(lines: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
+    for key, value in lines:
+        if key == name:
+            return asgi_value(value)
+    return None
+
+
+def _host_and_port(authority: bytes, scheme: bytes) -> tuple[bytes, int] | None:
+    """``host[:port]`` (IPv6 in brackets) as (lower-case host, port), or None if malformed."""
+    if authority.startswith(b"["):
+        end = authority.find(b"]")
+        if end < 0:
+            return None
+        host, rest = authority[: end + 1], authority[end + 1 :]
+        if rest and not rest.startswith(b":"):
+            return None
+        port = rest[1:]
+    else:
+        host, _, port = authority.partition(b":")
+    if not host or not (port.isdigit() or not port) or len(port) > 5:
+        return None
+    if any(byte in b"/?#@\\ " for byte in host):
+        return None
+    return host.lower(), int(port) if port else _DEFAULT_PORTS[scheme]
 
 
 async def _respond(

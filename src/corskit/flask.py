@@ -11,18 +11,27 @@ error handlers: preflights are answered before Flask sees them (so routes need n
 OPTIONS), and 404s and the 500s of Flask's error handling get CORS headers on the way out.
 A view's or blueprint's policy is found by matching the request with the app's own URL
 adapter, so corskit judges the same view of the path that Flask's router dispatches on (the
-flask-cors CVEs of 2024 came from matching a different one).
+flask-cors CVEs of 2024 came from matching a different one), for the environ Flask will see:
+werkzeug's ``ProxyFix`` layers that corskit wraps (``app.wsgi_app = ProxyFix(app.wsgi_app)``
+before ``CORS(app)``, the usual order) rewrite the host, scheme and prefix only after corskit
+has read the request, so corskit applies their rewrite to a copy first. A slash redirect
+(werkzeug's 308 to the path with its trailing slash) is answered under the policy of the view
+it redirects to.
 """
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import RoutingException
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect, RoutingException
 
 from ._core.model.coercion import PolicyOrConfig, as_config
 from .config import Config
@@ -37,6 +46,14 @@ SETTING = "CORSKIT"
 EXTENSION = "corskit"
 MEMO_SIZE = 1024  # bounded: hostile unique paths only ever clear it
 MEMO_KEY_LIMIT = 1024
+MAX_LAYERS = 32  # WSGI layers walked through (``.app``) to find ProxyFix below corskit
+_FORWARDED = (  # what ProxyFix reads: without any of them it changes nothing
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PREFIX",
+)
 
 
 class CORS:
@@ -69,11 +86,12 @@ class CORS:
                 "Access-Control-Allow-Origin header, which browsers refuse"
             )
         config = self._config_for(app)
+        rewrites = _proxy_rewrites(app.wsgi_app)
         middleware = CORSMiddleware(
             app.wsgi_app,
             config,
             on_denial=self._on_denial,
-            resolve_policy=_ViewPolicy(app, frozenset(config.policies)),
+            resolve_policy=_ViewPolicy(app, frozenset(config.policies), rewrites),
         )
         app.wsgi_app = middleware  # type: ignore[method-assign]  # the documented way to wrap
         app.extensions[EXTENSION] = middleware
@@ -113,25 +131,32 @@ class _ViewPolicy:
     """``resolve_policy`` hook: the policy marked on the view Flask will dispatch to.
 
     The request is matched with ``app.create_url_adapter``, Flask's own adapter (same host,
-    subdomain and path decoding), for the method the browser will use: the preflight's
-    Access-Control-Request-Method, else the request's method. No match: None, so the
-    config's routes and default decide (404s, redirects, methods the path does not accept).
+    subdomain and path decoding), on the environ Flask will see (after the ProxyFix layers
+    corskit wraps), for the method the browser will use: the preflight's
+    Access-Control-Request-Method, else the request's method. A slash redirect takes the mark
+    of the view it redirects to. No match: None, so the config's routes and default decide
+    (404s, other redirects, methods the path does not accept).
 
     Answers are memoized on every input of that match (Flask freezes its URL map and views
     once it serves), so a repeated path costs a dict lookup, not a Request and a match.
     """
 
-    __slots__ = ("_app", "_checked", "_memo", "_policies")
+    __slots__ = ("_app", "_checked", "_memo", "_policies", "_rewrites")
 
-    def __init__(self, app: Flask, policies: frozenset[str]) -> None:
+    def __init__(
+        self, app: Flask, policies: frozenset[str], rewrites: tuple[_Rewrite, ...] = ()
+    ) -> None:
         self._app = app
         self._policies = policies
+        self._rewrites = rewrites
         self._checked = False
         self._memo: dict[tuple[object, ...], str | bool | None] = {}
 
     def __call__(self, environ: dict[str, Any]) -> str | bool | None:
         if not self._checked:
             self._check_marks()  # views may be added after init_app: check once they serve
+        if self._rewrites and any(name in environ for name in _FORWARDED):
+            environ = _rewritten(environ, self._rewrites)
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "OPTIONS" and "HTTP_ORIGIN" in environ:
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", method)
@@ -161,21 +186,47 @@ class _ViewPolicy:
         app = self._app
         try:
             adapter = app.create_url_adapter(app.request_class(environ))
-            if adapter is None:
+        except (HTTPException, RoutingException):
+            return None
+        if adapter is None:
+            return None
+        try:
+            return self._match_mark(adapter, method, strict=True)
+        except RequestRedirect as redirect:
+            # werkzeug's slash redirect (308 to '/bp/items/'): the browser follows it to the
+            # view it names, so the redirect and its preflight are answered under its policy.
+            target = _redirect_path(redirect.new_url, adapter)
+            if target is None:
                 return None
-            rule, _ = adapter.match(method=method, return_rule=True)
+            return self._match_mark(adapter, method, path_info=target)
+
+    def _match_mark(
+        self, adapter: Any, method: str, path_info: str | None = None, strict: bool = False
+    ) -> str | bool | None:
+        """The mark of the view ``adapter`` matches; ``strict`` lets a redirect propagate."""
+        try:
+            rule, _ = adapter.match(path_info=path_info, method=method, return_rule=True)
         except MethodNotAllowed as refused:
             # The path exists but not for this method: its views' marks still decide, the
             # strictest first, so an exempt view's path is never opened by another method.
-            marks = [self._match_mark(adapter, other) for other in refused.valid_methods or ()]
+            marks = [
+                self._mark_for_method(adapter, other, path_info)
+                for other in refused.valid_methods or ()
+            ]
             return False if False in marks else next((m for m in marks if m), None)
+        except RequestRedirect:
+            if strict:
+                raise
+            return None
         except (HTTPException, RoutingException):
             return None
         return self._mark_of_endpoint(rule.endpoint)
 
-    def _match_mark(self, adapter: Any, method: str) -> str | bool | None:
+    def _mark_for_method(
+        self, adapter: Any, method: str, path_info: str | None
+    ) -> str | bool | None:
         try:
-            rule, _ = adapter.match(method=method, return_rule=True)
+            rule, _ = adapter.match(path_info=path_info, method=method, return_rule=True)
         except (HTTPException, RoutingException):
             return None
         return self._mark_of_endpoint(rule.endpoint)
@@ -196,3 +247,59 @@ class _ViewPolicy:
         targets = [*app.view_functions.items(), *app.blueprints.items()]
         check_marks(((where, policy_of(target)) for where, target in targets), self._policies)
         self._checked = True
+
+
+# -- the environ Flask will see ----------------------------------------------------------------
+
+_Rewrite = Callable[[dict[str, Any], Any], Any]
+"""A ProxyFix whose inner app returns the environ it was given: a dry run of its rewrite."""
+
+
+def _returns_environ(environ: dict[str, Any], start_response: object) -> dict[str, Any]:
+    return environ
+
+
+def _proxy_rewrites(chain: object) -> tuple[_Rewrite, ...]:
+    """Dry-run copies of the ProxyFix layers in the WSGI chain corskit wraps, outermost first.
+
+    Each copy keeps the layer's trust settings (x_for, x_host, ...) and calls, instead of the
+    rest of the chain, a function returning the rewritten environ.
+    """
+    found: list[_Rewrite] = []
+    layer: object = chain
+    for _ in range(MAX_LAYERS):
+        if layer is None:
+            break
+        if isinstance(layer, ProxyFix):
+            dry = copy.copy(layer)
+            dry.app = _returns_environ  # type: ignore[assignment]  # returns the environ
+            found.append(dry)
+        layer = getattr(layer, "app", None)
+    return tuple(found)
+
+
+def _rewritten(environ: dict[str, Any], rewrites: Iterable[_Rewrite]) -> dict[str, Any]:
+    """The environ after the ProxyFix layers' rewrite, on a copy (the request's is untouched)."""
+    final = dict(environ)
+    for rewrite in rewrites:
+        result = rewrite(final, None)
+        if not isinstance(result, dict):
+            # A ProxyFix subclass that does more than rewrite: corskit cannot tell the result.
+            raise TypeError(f"{type(rewrite).__name__} returned no environ")
+        final = result
+    return final
+
+
+def _redirect_path(new_url: str, adapter: Any) -> str | None:
+    """The path a redirect on the request's own host leads to, below the adapter's script
+    name (as ``adapter.match`` takes it); None when it leads elsewhere."""
+    target = urlsplit(new_url)
+    if target.netloc and target.netloc != adapter.get_host(None):
+        return None
+    script = str(adapter.script_name or "").rstrip("/")
+    path = unquote(target.path)
+    if script:
+        if path != script and not path.startswith(script + "/"):
+            return None
+        path = path[len(script) :]
+    return path or "/"

@@ -78,7 +78,7 @@ class RouteResolver:
             if requested is not None:
                 # A preflight asks about the request that follows: route that one.
                 probe["method"] = requested.decode("latin-1")
-        return _resolve(router.routes, probe, mark_of(router))
+        return _resolve(router.routes, probe, mark_of(router), router.redirect_slashes)
 
     def declared(self) -> set[Choice]:
         """Every policy choice marked on the router's routes, endpoints and sub-routers."""
@@ -135,9 +135,14 @@ class CORSMiddleware(asgi.CORSMiddleware):
 
 
 def _resolve(
-    routes: Sequence[Any], scope: dict[str, Any], inherited: Choice | None
+    routes: Sequence[Any],
+    scope: dict[str, Any],
+    inherited: Choice | None,
+    redirect_slashes: bool = False,
 ) -> Choice | None:
-    """Starlette's Router.app: the first FULL match, else the first PARTIAL one."""
+    """Starlette's Router.app: the first FULL match, else the first PARTIAL one, else the
+    route its slash redirect leads to (the browser follows it there, so the redirect and its
+    preflight are answered under that route's policy)."""
     partial: tuple[Any, dict[str, Any], Choice | None] | None = None
     for route in routes:
         found = _match(route, scope, inherited)
@@ -150,6 +155,13 @@ def _resolve(
             partial = (node, child_scope, layer)
     if partial is not None:
         return _choose(*partial)
+    route_path = _route_path(scope)
+    if redirect_slashes and scope["type"] == "http" and route_path != "/":
+        toggled = dict(scope)
+        path: str = scope["path"]
+        toggled["path"] = path.rstrip("/") if route_path.endswith("/") else path + "/"
+        if any(_match(route, toggled, inherited) is not None for route in routes):
+            return _resolve(routes, toggled, inherited)
     return inherited
 
 
@@ -182,7 +194,7 @@ def _choose(node: Any, scope: dict[str, Any], inherited: Choice | None) -> Choic
         layer = own if own is not None else mark_of(getattr(node, "app", None))
         base = layer if layer is not None else inherited
         inner = _routes_below(node)
-        return _resolve(inner, scope, base) if inner else base
+        return _resolve(inner, scope, base, _redirects_slashes(node)) if inner else base
     if _is_included_router(node):
         found = _match(node, scope, own if own is not None else inherited)
         return inherited if found is None else _choose(found[1], found[2], found[3])
@@ -220,6 +232,22 @@ def _find_router(app: object) -> Router | None:
             return router
         app = getattr(app, "app", None)
     return None
+
+
+def _redirects_slashes(node: Mount | Host) -> bool:
+    router = _find_router(node.app)
+    return router is not None and router.redirect_slashes
+
+
+def _route_path(scope: dict[str, Any]) -> str:
+    """Starlette's own reading of the path below ``root_path`` (``get_route_path``)."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if not root or not path.startswith(root):
+        return path
+    if path == root:
+        return ""
+    return path[len(root) :] if path[len(root)] == "/" else path
 
 
 def _routes_below(node: Mount | Host) -> list[BaseRoute]:

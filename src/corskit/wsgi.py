@@ -163,7 +163,8 @@ class CORSMiddleware:
             if passed:
                 raise
             _warn_unreadable(error)
-            return self.app(environ, start_response)
+            # Which policy applies is unknown: the answer may depend on the Origin.
+            return self.app(environ, _bind(_start_with_vary, start_response))
         state = [start_response, cors, False]
         try:
             result = self.app(environ, _bind(_start_with_cors, state))

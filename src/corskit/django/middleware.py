@@ -45,6 +45,7 @@ from .._core.protocol.compiled import CompiledConfig
 from .._core.protocol.engine import Decision, Engine, Kind
 from .._core.protocol.readers import cgi_origin, cgi_preflight
 from .._core.protocol.report import report_denial
+from .._core.protocol.vary import GRANT_NAMES
 from ..errors import ConfigError
 from ..events import DenialHook
 from ..reasons import Reason
@@ -325,9 +326,16 @@ async def _decide_async(engine: Engine[str], request: Request, origin: str) -> D
 
 
 def _finish(response: Response, decision: Decision[str]) -> Response:
-    """Merge Vary (never overwrite) and add the CORS headers unless the view set its own."""
+    """Merge Vary (never overwrite) and add the CORS headers unless the view set its own.
+
+    When corskit grants, the policy's credentials and exposed headers replace the view's own
+    (vary.GRANT_NAMES: the headers of a response never grant more than the policy).
+    """
     patch_vary_headers(response, _VARY_ORIGIN)
     if decision.kind is Kind.ACTUAL_OK and not response.has_header(_ACAO):
+        for name in GRANT_NAMES:
+            if response.has_header(name):
+                del response.headers[name]
         for name, value in decision.headers:
             response.headers[name] = value
     return response

@@ -8,12 +8,17 @@ from typing import Any, Generic, TypeVar
 
 from ...config import Config
 from ...errors import ConfigError
-from .engine import Engine
+from ...policy import Policy
+from ...reasons import Reason
+from .engine import Decision, Engine, SourceVerdict
 from .routing import Router
 
 W = TypeVar("W", bytes, str)
 
 logger = logging.getLogger("corskit")
+
+Path = str | tuple[str, ...]
+"""The path a router matches, or several readings of it (judged together, strictest wins)."""
 
 
 class CompiledConfig(Generic[W]):
@@ -33,10 +38,11 @@ class CompiledConfig(Generic[W]):
             for route in config.routes
         ]
         default = self.engines[config.default] if config.default is not None else None
-        self.router: Router[Engine[W]] = Router(routes, default)
+        ambiguous = AmbiguousEngine.for_config(config, wire) if config.routes else None
+        self.router: Router[Engine[W]] = Router(routes, default, ambiguous)
 
     def engine_for_request(
-        self, resolver: PolicyResolver | None, request: Any, path: str
+        self, resolver: PolicyResolver | None, request: Any, path: Path
     ) -> Engine[W] | None:
         """Ask a framework's resolver about ``request`` (scope or environ), then decide.
 
@@ -53,21 +59,51 @@ class CompiledConfig(Generic[W]):
                 logger.debug("corskit: resolve_policy failed; using the path routes", exc_info=True)
         return self.engine_for(path, chosen)
 
-    def engine_for(self, path: str, chosen: str | bool | None) -> Engine[W] | None:
+    def engine_for(self, path: Path, chosen: str | bool | None) -> Engine[W] | None:
         """The engine for a request: a resolver's choice first, else the path routes.
 
         ``chosen`` is what a framework integration's resolver said: a policy name, ``False``
-        for "no CORS here" (excluded), or ``None`` for "no opinion, use the routes".
+        for "no CORS here" (excluded), or ``None`` for "no opinion, use the routes". ``path``
+        is one path, or a tuple of the readings a server and a framework could make of it.
         """
-        if chosen is None:
-            return self.router.resolve(path)
-        if chosen is False or chosen is True:
-            return None if chosen is False else self.router.resolve(path)
+        if chosen is None or chosen is True:
+            if type(path) is str:
+                return self.router.resolve(path)
+            return self.router.resolve_readings(path)
+        if chosen is False:
+            return None
         engine = self.engines.get(chosen)
         if engine is None:
             # A mark added after start-up naming no policy: fail closed (no CORS), loudly.
             logger.error("corskit: no policy named %r in the configuration; no CORS here", chosen)
         return engine
+
+
+class AmbiguousEngine(Engine[W]):
+    """The engine of a request whose readings fall under different policies: it denies.
+
+    Every origin is refused with ``Reason.POLICY_AMBIGUOUS`` (preflights too), and the answer
+    says ``Vary: Origin`` like any denial. When any policy of the config refuses denied
+    origins before the app (``deny_status``), so does this one: the strictest applies.
+    """
+
+    @classmethod
+    def for_config(cls, config: Config, wire: type[W]) -> AmbiguousEngine[W]:
+        statuses = [p.deny_status for p in config.policies.values() if p.deny_status is not None]
+        return cls(Policy(origins=[], deny_status=statuses[0] if statuses else None), wire)
+
+    def actual(self, origin: W, source_verdict: SourceVerdict = None) -> Decision[W]:
+        return self.denied_actual(Reason.POLICY_AMBIGUOUS)
+
+    def preflight(
+        self,
+        origin: W,
+        method: W,
+        request_headers: W | None,
+        private_network: W | None,
+        source_verdict: SourceVerdict = None,
+    ) -> Decision[W]:
+        return self.denied_preflight(Reason.POLICY_AMBIGUOUS)
 
 
 PolicyResolver = Callable[[Any], "str | bool | None"]
