@@ -377,10 +377,12 @@ def test_allowed_requests_never_compute_an_explanation(
     assert explained == []
 
 
-def test_a_denial_nobody_listens_to_is_not_explained(explained: list[Reason]) -> None:
+def test_a_denial_nobody_listens_to_is_not_explained(
+    explained: list[Reason], caplog: pytest.LogCaptureFixture
+) -> None:
     app = corskit.wsgi.CORSMiddleware(Recorder().wsgi, CONFIG)
-    assert not logging.getLogger("corskit").isEnabledFor(logging.DEBUG)
-    answer = wsgi_request(app, "OPTIONS", "/api/items", preflight_headers(method="DELETE"))
+    with caplog.at_level(logging.INFO, logger="corskit"):
+        answer = wsgi_request(app, "OPTIONS", "/api/items", preflight_headers(method="DELETE"))
     assert answer.status == 403
     assert explained == []
 
@@ -759,3 +761,15 @@ def test_django_refuses_a_metrics_setting_without_observe(django_project: None) 
         pytest.raises(ImproperlyConfigured, match="CORSKIT_METRICS"),
     ):
         django_preflight()
+
+
+def test_the_readme_shows_the_line_corskit_logs() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## See why a request was denied") :]
+    shown = section.split("```text\n", 1)[1].split("\n```", 1)[0]
+    logged: list[str] = []
+    app = corskit.asgi.CORSMiddleware(
+        Recorder().asgi, CONFIG, on_denial=lambda event: logged.append(event.describe())
+    )
+    asgi_request(app, "OPTIONS", "/api/items", preflight_headers(request_headers="x-custom"))
+    assert logged == [shown]

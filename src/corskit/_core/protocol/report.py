@@ -177,8 +177,8 @@ class DenialReporter(Generic[W]):
             f"({event.reason.explanation})\n"
             f"{event.detail}\n"
             f"policy {event.policy!r}, {where}\n"
-            "(this text is sent because corskit runs with debug=True; "
-            "without it a refused preflight has no body)\n"
+            "(sent because corskit runs in debug mode; "
+            "outside it a refused preflight has no body)\n"
         ).encode("ascii", "backslashreplace")
         h = self._encode
         headers = decision.headers + (
