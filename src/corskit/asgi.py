@@ -146,11 +146,12 @@ class CORSMiddleware:
                     elif self._observe is not None:
                         self._observe(_PREFLIGHT_OK, engine.name, None)
                     headers = list(decision.headers)
-                    body = b""
                     if decision.status != 204:
-                        body = decision.body  # a refused preflight explained in debug mode
-                        if not body:
-                            headers.extend(_EMPTY_BODY_HEADERS)
+                        if decision.body:  # a refused preflight explained in debug mode
+                            passed = True
+                            await _respond(send, decision.status or 403, headers, decision.body)
+                            return
+                        headers.extend(_EMPTY_BODY_HEADERS)
                     passed = True
                     await send(
                         {
@@ -159,7 +160,7 @@ class CORSMiddleware:
                             "headers": headers,
                         }
                     )
-                    await send({"type": "http.response.body", "body": body})
+                    await send({"type": "http.response.body", "body": b""})
                     return
             # readers.asgi_origin, inlined: design rule 17, the first Origin line decides.
             for name, origin in raw_headers:  # noqa: B007 - origin is read after the loop

@@ -151,14 +151,15 @@ class CORSMiddleware:
                     elif self._observe is not None:
                         self._observe(_PREFLIGHT_OK, engine.name, None)
                     headers = list(decision.headers)
-                    body = b""
                     if decision.status != 204:
-                        body = decision.body  # a refused preflight explained in debug mode
-                        if not body:
-                            headers.extend(_EMPTY_BODY_HEADERS)
+                        if decision.body:  # a refused preflight explained in debug mode
+                            passed = True
+                            start_response(_status_line(decision.status or 403), headers)
+                            return [decision.body]
+                        headers.extend(_EMPTY_BODY_HEADERS)
                     passed = True
                     start_response(_status_line(decision.status or 204), headers)
-                    return [body] if body else []
+                    return []
             cors = engine.allowed_cors.get(origin)
             if cors is None:
                 if type(origin) is not str or "," in origin:

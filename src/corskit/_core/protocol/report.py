@@ -99,6 +99,8 @@ class DenialReporter(Generic[W]):
         """
         if self.observe is not None:
             self.observe(decision.kind, engine.name, decision.reason)
+        if self.hook is None and not self.debug and not logger.isEnabledFor(logging.DEBUG):
+            return decision  # nobody listens: the common case under attack, kept cheap
         level = self.level
         logged = logger.isEnabledFor(level)
         explained = self.debug and decision.kind is Kind.PREFLIGHT_DENIED
