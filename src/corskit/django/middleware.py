@@ -81,8 +81,9 @@ class _Settings:
         self.compiled: CompiledConfig[str] = CompiledConfig(config, str)
         self.refuses = any(p.deny_status is not None for p in config.policies.values())
         """Some policy refuses denied origins before the view: process_view must look."""
-        self.report = DenialReporter(str, self.on_denial, debug=debug, metrics=metrics)
-        self.observe = self.report.observe
+        reporter = DenialReporter(str, self.on_denial, debug=debug, metrics=metrics)
+        self.report = reporter.report
+        self.observe = reporter.observe
         """Counts the requests corskit allows (denials: in the reporter); None: no metrics."""
         self.settings = settings
 

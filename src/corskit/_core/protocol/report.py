@@ -1,9 +1,9 @@
 """Reporting a denial, the same way for every adapter: metrics, the denial log, the user's hook.
 
 An adapter builds one :class:`DenialReporter` with its options (``on_denial``, ``debug``,
-``metrics``) and calls it where it denies. Everything here runs on the denial path only: the
-event's detail (which value was refused, under which policy and route, and what would allow
-it) is worked out from the request's facts and the policy, and only when someone listens.
+``metrics``) and calls its ``report`` where it denies. Everything here runs on the denial path
+only: the event's detail (which value was refused, under which policy and route, and what would
+allow it) is worked out from the request's facts and the policy, and only when someone listens.
 
 The denial log is one record per denial on the ``corskit`` logger: at DEBUG, or at WARNING in
 debug mode, so that it reaches the console of uvicorn, gunicorn or ``manage.py runserver``
@@ -79,7 +79,7 @@ class DenialReporter(Generic[W]):
         """The denial log's level: WARNING in debug mode (seen without set-up), else DEBUG."""
         return logging.WARNING if self.debug else logging.DEBUG
 
-    def __call__(
+    def report(
         self,
         engine: Engine[W],
         decision: Decision[W],
