@@ -83,7 +83,7 @@ def test_check_blocked_header_explains_why(config: str, capsys: pytest.CaptureFi
     )
     assert code == 1
     assert "BLOCKED at the preflight" in out
-    assert "'x-secret' not in policy 'app' request_headers [Content-Type, Authorization]" in out
+    assert "header 'x-secret' is not in policy 'app' request_headers [Content-Type, Authorization]" in out
     assert "fix: add 'x-secret' to policies.app.request_headers" in out
 
 

@@ -12,6 +12,7 @@ import random
 import re
 import string
 import sys
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -216,18 +217,177 @@ def test_a_hostile_origin_cannot_forge_an_exposition_line() -> None:
     assert "corskit_fake" not in generate_latest(registry).decode()
 
 
-def test_on_denial_uses_the_events_policy_when_it_carries_one() -> None:
-    # DenialEvent gains a policy name (issue #9 item 3); the hook reads it when present.
+def test_on_denial_counts_under_the_events_policy() -> None:
     registry = CollectorRegistry()
     metrics = CORSMetrics(registry, policies=["api"])
-
-    class NamedEvent:
-        reason = Reason.HEADER_NOT_ALLOWED
-        preflight = True
-        policy = "api"
-
-    metrics.on_denial(NamedEvent())  # type: ignore[arg-type]
+    event = corskit.DenialEvent(
+        Reason.HEADER_NOT_ALLOWED, True, APP, "OPTIONS", "/", "PUT", "x-a", policy="api"
+    )
+    metrics.on_denial(event)
     assert value(registry, "corskit_denials_total", reason="header_not_allowed", policy="api") == 1
+    assert value(registry, "corskit_requests_total", kind="preflight_denied", policy="api") == 1
+
+
+# -- metrics=: the adapters count every request --------------------------------------------
+
+ROUTED = corskit.Config(
+    policies={"api": POLICY, "public": corskit.Policy(origins=["*"], methods=["GET"])},
+    routes=[
+        corskit.Route("/public/*", policy="public"),
+        corskit.Route("/internal/*", exclude=True),
+    ],
+    default="api",
+)
+
+
+def _traffic(middleware: Any, send: Any) -> None:
+    """Two of each kind, and one request corskit does not judge (an excluded path)."""
+    for _ in range(2):
+        send(middleware, "GET", "/items", [])  # no Origin
+        send(middleware, "GET", "/items", [("Origin", APP)])
+        send(middleware, "GET", "/items", [("Origin", "https://evil.example")])
+        send(
+            middleware,
+            "OPTIONS",
+            "/items",
+            [("Origin", APP), ("Access-Control-Request-Method", "PUT")],
+        )
+        send(
+            middleware,
+            "OPTIONS",
+            "/items",
+            [("Origin", APP), ("Access-Control-Request-Method", "DELETE")],
+        )
+        send(middleware, "GET", "/public/feed", [("Origin", "https://anyone.example")])
+    send(middleware, "GET", "/internal/x", [("Origin", APP)])
+
+
+EXPECTED_REQUESTS = {
+    ("not_cors", "api"): 2,
+    ("actual_ok", "api"): 2,
+    ("actual_denied", "api"): 2,
+    ("preflight_ok", "api"): 2,
+    ("preflight_denied", "api"): 2,
+    ("actual_ok", "public"): 2,
+    ("not_cors", NO_POLICY): 1,
+}
+
+
+def _requests(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
+    return {
+        (sample.labels["kind"], sample.labels["policy"]): sample.value
+        for metric in registry.collect()
+        for sample in metric.samples
+        if sample.name == "corskit_requests_total" and sample.value
+    }
+
+
+@pytest.mark.parametrize("adapter", ["asgi", "wsgi"])
+def test_metrics_option_counts_every_request_by_kind_and_policy(adapter: str) -> None:
+    registry = CollectorRegistry()
+    metrics = CORSMetrics(registry, policies=ROUTED)
+    app = Recorder()
+    if adapter == "asgi":
+        middleware: Any = corskit.asgi.CORSMiddleware(app.asgi, ROUTED, metrics=metrics)
+        _traffic(middleware, asgi_request)
+    else:
+        middleware = corskit.wsgi.CORSMiddleware(app.wsgi, ROUTED, metrics=metrics)
+        _traffic(middleware, wsgi_request)
+    assert _requests(registry) == EXPECTED_REQUESTS
+    assert value(registry, "corskit_denials_total", reason="origin_not_allowed", policy="api") == 2
+    assert value(registry, "corskit_denials_total", reason="method_not_allowed", policy="api") == 2
+
+
+@pytest.mark.parametrize("adapter", ["asgi", "wsgi"])
+def test_metrics_option_and_a_hook_and_debug_together_count_once(adapter: str) -> None:
+    registry = CollectorRegistry()
+    metrics = CORSMetrics(registry, policies=ROUTED)
+    events: list[corskit.DenialEvent] = []
+    options: dict[str, Any] = {"metrics": metrics, "on_denial": events.append, "debug": True}
+    app = Recorder()
+    if adapter == "asgi":
+        _traffic(corskit.asgi.CORSMiddleware(app.asgi, ROUTED, **options), asgi_request)
+    else:
+        _traffic(corskit.wsgi.CORSMiddleware(app.wsgi, ROUTED, **options), wsgi_request)
+    assert _requests(registry) == EXPECTED_REQUESTS
+    assert len(events) == 4
+
+
+def test_an_async_origin_source_is_counted_once_it_answered() -> None:
+    async def source(origin: str) -> bool:
+        return origin == APP
+
+    registry = CollectorRegistry()
+    metrics = CORSMetrics(registry)
+    middleware = corskit.asgi.CORSMiddleware(
+        Recorder().asgi, corskit.Policy(origin_source=source, methods=["PUT"]), metrics=metrics
+    )
+    asgi_request(middleware, "GET", "/", [("Origin", APP)])
+    asgi_request(middleware, "GET", "/", [("Origin", "https://evil.example")])
+    asgi_request(
+        middleware, "OPTIONS", "/", [("Origin", APP), ("Access-Control-Request-Method", "PUT")]
+    )
+    assert _requests(registry) == {
+        ("actual_ok", "default"): 1,
+        ("actual_denied", "default"): 1,
+        ("preflight_ok", "default"): 1,
+    }
+
+
+def test_metrics_must_be_an_observer() -> None:
+    with pytest.raises(TypeError, match="CORSMetrics"):
+        corskit.asgi.CORSMiddleware(Recorder().asgi, POLICY, metrics=object())  # type: ignore[arg-type]
+
+
+def test_without_metrics_the_adapters_hold_no_observer() -> None:
+    # Chosen at construction: the request paths test one attribute against None, nothing more.
+    assert corskit.asgi.CORSMiddleware(Recorder().asgi, POLICY)._observe is None
+    assert corskit.wsgi.CORSMiddleware(Recorder().wsgi, POLICY)._observe is None
+
+
+def test_metrics_option_through_flask_and_its_extension() -> None:
+    from flask import Flask
+
+    import corskit.flask
+
+    registry = CollectorRegistry()
+    metrics = CORSMetrics(registry)
+    app = Flask(__name__)
+    app.get("/items")(lambda: "items")
+    corskit.flask.CORS(app, POLICY, metrics=metrics)
+    client = app.test_client()
+    client.get("/items", headers={"Origin": APP})
+    client.options(
+        "/items", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"}
+    )
+    assert _requests(registry) == {("actual_ok", "default"): 1, ("preflight_denied", "default"): 1}
+
+
+@pytest.mark.asyncio
+async def test_metrics_option_through_aiohttp(aiohttp_client: Any) -> None:
+    from aiohttp import web
+
+    import corskit.aiohttp
+
+    async def items(request: web.Request) -> web.Response:
+        return web.Response(text="items")
+
+    registry = CollectorRegistry()
+    metrics = CORSMetrics(registry)
+    app = web.Application()
+    app.router.add_get("/items", items)
+    corskit.aiohttp.setup(app, POLICY, metrics=metrics)
+    http = await aiohttp_client(app)
+    await http.get("/items")
+    await http.get("/items", headers={"Origin": APP})
+    await http.options("/items", headers={"Origin": APP, "Access-Control-Request-Method": "PUT"})
+    await http.get("/items", headers={"Origin": "https://evil.example"})
+    assert _requests(registry) == {
+        ("not_cors", "default"): 1,
+        ("actual_ok", "default"): 1,
+        ("preflight_ok", "default"): 1,
+        ("actual_denied", "default"): 1,
+    }
 
 
 def test_without_prometheus_client_the_import_error_says_what_to_install(

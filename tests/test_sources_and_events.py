@@ -8,9 +8,11 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import corskit
-from corskit.events import DenialEvent, escape_for_log
+from corskit.events import DenialEvent, escape_for_log, quote_for_log
 
 from drive import Recorder, asgi_request, wsgi_request
 
@@ -80,6 +82,49 @@ def test_event_description_is_one_escaped_line() -> None:
     assert 'origin="https://evil\\x0aexample"' in text
     assert "header_not_allowed" in text
     assert escape_for_log(None) == "-"
+
+
+def test_event_description_names_policy_route_and_detail_last() -> None:
+    event = DenialEvent(
+        corskit.Reason.METHOD_NOT_ALLOWED,
+        True,
+        APP,
+        "OPTIONS",
+        "/api/x",
+        "DELETE",
+        policy="app",
+        route="/api/*",
+        detail="method 'DELETE' is not in policy 'app' methods [GET]: add it",
+    )
+    assert event.describe() == (
+        f'corskit denied preflight method="OPTIONS" path="/api/x" origin="{APP}" policy="app" '
+        'route="/api/*" requested-method="DELETE": method_not_allowed '
+        f"({corskit.Reason.METHOD_NOT_ALLOWED.explanation}): method 'DELETE' is not in policy "
+        "'app' methods [GET]: add it"
+    )
+    default = DenialEvent(corskit.Reason.ORIGIN_NOT_ALLOWED, False, APP, "GET", "/", policy="p")
+    assert 'policy="p" route=-:' in default.describe()
+
+
+def test_a_detail_built_elsewhere_is_still_one_escaped_line() -> None:
+    event = DenialEvent(
+        corskit.Reason.ORIGIN_NOT_ALLOWED, False, APP, "GET", "/", detail="a\nb\r\n\u00e9"
+    )
+    line = event.describe()
+    assert "\n" not in line and "\r" not in line
+    assert line.endswith(": a\\x0ab\\x0d\\x0a\\xe9")
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_single_quoted_log_values_are_injective_and_closed(first: str, second: str) -> None:
+    one, two = quote_for_log(first, "'"), quote_for_log(second, "'")
+    for text in (one, two):
+        assert text.isascii() and text.isprintable()
+        assert text.startswith("'") and text.endswith("'")
+        inner = text[1:-1].replace("\\\\", "").replace("\\'", "")
+        assert "'" not in inner  # the only unescaped quote marks are the two around it
+    if first != second:
+        assert one != two
 
 
 def test_every_reason_has_an_explanation() -> None:

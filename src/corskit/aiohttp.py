@@ -36,7 +36,7 @@ from ._core.model.coercion import PolicyOrConfig, as_config
 from ._core.protocol.compiled import CompiledConfig
 from ._core.protocol.engine import Engine, Kind
 from ._core.protocol.readers import PreflightFacts, multidict_origin, multidict_preflight
-from ._core.protocol.report import report_denial
+from ._core.protocol.report import DenialReporter, Observer
 from ._core.protocol.vary import HeaderMerger
 from .config import Config
 from .errors import ConfigError, ConfigProblem
@@ -65,7 +65,8 @@ def _identity(text: str) -> str:
 class CORS:
     """The compiled configuration and the two aiohttp hooks. Build it with :func:`setup`.
 
-    The instance itself is the (new-style) aiohttp middleware.
+    The instance itself is the (new-style) aiohttp middleware. ``on_denial``, ``debug`` and
+    ``metrics`` are as for :class:`corskit.asgi.CORSMiddleware`.
     """
 
     __middleware_version__ = 1
@@ -76,6 +77,8 @@ class CORS:
         policy: PolicyOrConfig | None = None,
         *,
         on_denial: DenialHook | None = None,
+        debug: bool = False,
+        metrics: Observer | None = None,
         **policy_options: Any,
     ) -> None:
         self.app = app
@@ -83,6 +86,11 @@ class CORS:
         self._compiled = CompiledConfig(self.config, str)
         self._merge = HeaderMerger(_identity).merge
         self._on_denial = on_denial
+        reporter = DenialReporter(
+            str, on_denial, debug=debug, metrics=metrics, route_path=_router_path
+        )
+        self._report = reporter.report  # a bound method: the cheapest call
+        self._observe = reporter.observe  # None: no metrics
         self._marked = True  # until startup has looked at the handlers
 
     # -- hooks -----------------------------------------------------------------------------
@@ -90,9 +98,13 @@ class CORS:
     async def __call__(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         engine = await self._engine_for(request)
         if engine is None:  # excluded, or no policy: same-origin only, untouched
+            if self._observe is not None:
+                self._observe(Kind.NOT_CORS, None, None)
             return await handler(request)
         origin = multidict_origin(request.headers)  # design rule 17: the first line decides
         if origin is None:
+            if self._observe is not None:
+                self._observe(Kind.NOT_CORS, engine.name, None)
             # Fetch "CORS protocol and HTTP caches": the answer depends on Origin, so say so.
             request[_STATE] = ()
             return await handler(request)
@@ -102,9 +114,11 @@ class CORS:
                 return await self._preflight(engine, request, facts)
         decision = await engine.actual_async(origin)
         if decision.kind is Kind.ACTUAL_OK:
+            if self._observe is not None:
+                self._observe(Kind.ACTUAL_OK, engine.name, None)
             request[_STATE] = decision.headers
             return await handler(request)
-        report_denial(self._on_denial, decision, request.method, request.path, origin)
+        self._report(engine, decision, request.method, request.path, origin, None, request)
         request[_STATE] = ()
         if decision.status is not None:
             return web.Response(status=decision.status)
@@ -134,8 +148,14 @@ class CORS:
     ) -> web.StreamResponse:
         decision = await engine.preflight_async(*facts)
         if decision.kind is Kind.PREFLIGHT_DENIED:
-            report_denial(self._on_denial, decision, "OPTIONS", request.path, facts[0], facts)
-        return web.Response(status=decision.status or 204, headers=decision.headers)
+            decision = self._report(
+                engine, decision, "OPTIONS", request.path, facts[0], facts, request
+            )
+        elif self._observe is not None:
+            self._observe(decision.kind, engine.name, None)
+        return web.Response(
+            status=decision.status or 204, headers=decision.headers, body=decision.body or None
+        )
 
     # -- policy choice ---------------------------------------------------------------------
 
@@ -169,12 +189,16 @@ def setup(
     policy: PolicyOrConfig | None = None,
     *,
     on_denial: DenialHook | None = None,
+    debug: bool = False,
+    metrics: Observer | None = None,
     **policy_options: Any,
 ) -> CORS:
     """Install corskit on ``app`` (the main application), outermost, before it starts.
 
     ``policy`` is a :class:`corskit.Policy`, a :class:`corskit.Config` or a config dict; or
-    pass Policy keyword arguments (``origins=[...]``). Returns the installed :class:`CORS`.
+    pass Policy keyword arguments (``origins=[...]``). ``debug=True`` logs denials at WARNING
+    and explains refused preflights in their body (development only); ``metrics`` counts every
+    request. Returns the installed :class:`CORS`.
     """
     if _CORS_KEY in app:
         raise ConfigError(
@@ -185,7 +209,7 @@ def setup(
                 "call corskit.aiohttp.setup once per application: two CORS layers answer twice",
             )
         )
-    cors = CORS(app, policy, on_denial=on_denial, **policy_options)
+    cors = CORS(app, policy, on_denial=on_denial, debug=debug, metrics=metrics, **policy_options)
     app.middlewares.insert(0, cors)
     app.on_response_prepare.append(cors._on_response_prepare)
     app.on_startup.append(cors._on_startup)
@@ -194,6 +218,11 @@ def setup(
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _router_path(request: web.Request) -> str:
+    """The path aiohttp's router matches."""
+    return request.rel_url.path_safe
 
 
 def _marks(app: web.Application, seen: set[int]) -> Iterator[Choice | None]:

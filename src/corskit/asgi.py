@@ -25,7 +25,7 @@ from ._core.protocol.readers import (
     asgi_preflight,
     asgi_value,
 )
-from ._core.protocol.report import report_denial
+from ._core.protocol.report import DenialReporter, Observer
 from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
 from .errors import ConfigError
 from .events import DenialHook, escape_for_log
@@ -37,6 +37,7 @@ __all__ = ["CORSMiddleware", "route_path"]
 # Enum members as module constants: a global load is cheaper than an attribute lookup.
 _ALLOWED = Kind.ACTUAL_OK
 _ASK_SOURCE = Kind.ASK_SOURCE
+_NOT_CORS = Kind.NOT_CORS
 _PREFLIGHT_OK = Kind.PREFLIGHT_OK
 _VARY_ORIGIN = (b"vary", b"Origin")
 
@@ -74,8 +75,12 @@ class CORSMiddleware:
     ``check_websocket_origin=True`` also refuses WebSocket handshakes whose Origin the policy
     does not allow (browsers apply no CORS to WebSockets, so cross-site WebSocket hijacking is
     the server's to stop). ``on_denial`` receives a :class:`corskit.DenialEvent` per denial.
-    ``resolve_policy(scope)`` lets a framework integration pick the policy per route: it
-    returns a policy name, ``False`` for no CORS, or ``None`` to fall back to the path routes.
+    ``debug=True`` logs every denial at WARNING on the ``corskit`` logger (at DEBUG without
+    it) and explains a refused preflight in its body: for development only, as it discloses
+    what the policy allows. ``metrics`` (a :class:`corskit.metrics.CORSMetrics`) counts every
+    request by kind and policy. ``resolve_policy(scope)`` lets a framework integration pick
+    the policy per route: it returns a policy name, ``False`` for no CORS, or ``None`` to fall
+    back to the path routes.
     """
 
     def __init__(
@@ -85,6 +90,8 @@ class CORSMiddleware:
         *,
         check_websocket_origin: bool = False,
         on_denial: DenialHook | None = None,
+        debug: bool = False,
+        metrics: Observer | None = None,
         resolve_policy: PolicyResolver | None = None,
         **policy_options: Any,
     ) -> None:
@@ -98,6 +105,12 @@ class CORSMiddleware:
         self._engine = router.default if static else None
         self._check_websocket = check_websocket_origin
         self._on_denial = on_denial
+        reporter = DenialReporter(
+            bytes, on_denial, debug=debug, metrics=metrics, route_path=route_path
+        )
+        self._report = reporter.report  # a bound method: the cheapest call
+        # Metrics count the requests allowed here (denials: in the reporter); None: no metrics.
+        self._observe = reporter.observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # True once the app or the server has the request: what they raise is theirs. Before,
@@ -119,6 +132,8 @@ class CORSMiddleware:
             if engine is None:
                 engine = self._engine_for(scope)
                 if engine is None:  # excluded path, or no policy: same-origin only, untouched
+                    if self._observe is not None:
+                        self._observe(_NOT_CORS, None, None)
                     passed = True
                     await self.app(scope, receive, send)
                     return
@@ -129,8 +144,14 @@ class CORSMiddleware:
                     decision = engine.known_preflights.get(facts)
                     if decision is None or decision.kind is not _PREFLIGHT_OK:
                         decision = await self._settle_preflight(decision, engine, scope, facts)
+                    elif self._observe is not None:
+                        self._observe(_PREFLIGHT_OK, engine.name, None)
                     headers = list(decision.headers)
                     if decision.status != 204:
+                        if decision.body:  # a refused preflight explained in debug mode
+                            passed = True
+                            await _respond(send, decision.status or 403, headers, decision.body)
+                            return
                         headers.extend(_EMPTY_BODY_HEADERS)
                     passed = True
                     await send(
@@ -147,6 +168,8 @@ class CORSMiddleware:
                 if name == b"origin":
                     break
             else:
+                if self._observe is not None:
+                    self._observe(_NOT_CORS, engine.name, None)
                 passed = True
                 await self.app(scope, receive, _bind(_send_with_vary, send))
                 return
@@ -158,8 +181,14 @@ class CORSMiddleware:
                 if decision.kind is _ASK_SOURCE:
                     decision = await engine.actual_async(origin)
                 if decision.kind is not _ALLOWED:
-                    report_denial(
-                        self._on_denial, decision, scope["method"], scope.get("path", ""), origin
+                    self._report(
+                        engine,
+                        decision,
+                        scope["method"],
+                        scope.get("path", ""),
+                        origin,
+                        None,
+                        scope,
                     )
                     passed = True
                     await self._denied(decision, scope, receive, send)
@@ -171,11 +200,15 @@ class CORSMiddleware:
             if passed:
                 raise
             _warn_unreadable(error)
+            if self._observe is not None:
+                self._observe(_NOT_CORS, None, None)
             if scope.get("type") == "http":
                 # Which policy applies is unknown: the answer may depend on the Origin.
                 send = _bind(_send_with_vary, send)
             await self.app(scope, receive, send)
             return
+        if self._observe is not None:
+            self._observe(_ALLOWED, engine.name, None)
         state = [send, cors, False]
         try:
             await self.app(scope, receive, _bind(_send_with_cors, state))
@@ -235,7 +268,9 @@ class CORSMiddleware:
                 decision = await engine.preflight_async(*facts)
         if decision.kind is Kind.PREFLIGHT_DENIED:
             path = scope.get("path", "")
-            report_denial(self._on_denial, decision, "OPTIONS", path, facts[0], facts)
+            return self._report(engine, decision, "OPTIONS", path, facts[0], facts, scope)
+        if self._observe is not None:
+            self._observe(decision.kind, engine.name, None)
         return decision
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -282,7 +317,7 @@ class CORSMiddleware:
             if engine is None
             else engine.denied_actual(Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED)
         )
-        report_denial(self._on_denial, denied, "GET", scope.get("path", ""), origin)
+        self._report(engine, denied, "GET", scope.get("path", ""), origin, None, scope)
         return False
 
 

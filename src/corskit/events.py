@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .reasons import Reason
 
-__all__ = ["DenialEvent", "escape_for_log"]
+__all__ = ["DenialEvent", "escape_for_log", "quote_for_log"]
 
 MAX_LOGGED_LENGTH = 200
 
@@ -52,20 +52,49 @@ def escape_for_log(value: str | bytes | None) -> str:
     return escaped + ("..." if len(value) > MAX_LOGGED_LENGTH else "")
 
 
-def _quoted(value: str | None) -> str:
-    """A log field: the escaped value in quotes (``-`` unquoted for no value); a clipped value's
-    ``...`` goes after the closing quote, so it never reads as part of the value."""
+def quote_for_log(value: str | bytes | None, quote: str = '"') -> str:
+    """A log field: the escaped value between ``quote`` marks (``"`` or ``'``), ``-`` for None.
+
+    The quote mark is escaped inside (``\\"``, ``\\'``), so no value can close its field early,
+    and a clipped value's ``...`` goes after the closing mark, so it never reads as part of the
+    value. Injective, like :func:`escape_for_log`.
+    """
     if value is None:
         return "-"
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
     text = escape_for_log(value)
-    if len(value) > MAX_LOGGED_LENGTH:
-        return f'"{text[:-3]}"...'
-    return f'"{text}"'
+    clipped = len(value) > MAX_LOGGED_LENGTH
+    if clipped:
+        text = text[:-3]
+    if quote == "'":
+        text = text.replace("'", "\\'")
+    return f"{quote}{text}{quote}" + ("..." if clipped else "")
+
+
+MAX_DETAIL_LENGTH = 2000
+
+
+def _one_line(text: str) -> str:
+    """A detail as it is when it is printable ASCII (as corskit builds them), else escaped."""
+    text = text[:MAX_DETAIL_LENGTH]
+    if text.isascii() and text.isprintable():
+        return text
+    escaped = text.translate(_ESCAPES)
+    return "".join(c if c.isascii() else _escape_char(c) for c in escaped)
 
 
 @dataclass(frozen=True, slots=True)
 class DenialEvent:
-    """A cross-origin request that was not granted access, and why."""
+    """A cross-origin request that was not granted access, and why.
+
+    ``policy`` is the name of the policy that applied (a lone :class:`corskit.Policy` is
+    ``"default"``), ``route`` the glob of the config route that chose it (None: the default
+    policy, or a view's mark chose it), and ``detail`` names the refused value, what the policy
+    allows, and the smallest change that would allow it, e.g. ``header 'x-custom' is not in
+    policy 'app' request_headers [Content-Type, Authorization]: add it``. ``detail`` is one line
+    of printable ASCII: the request's values in it are quoted and escaped as in a log line.
+    """
 
     reason: Reason
     preflight: bool
@@ -74,19 +103,26 @@ class DenialEvent:
     path: str
     requested_method: str | None = None
     requested_headers: str | None = None
+    policy: str | None = None
+    route: str | None = None
+    detail: str | None = None
 
     def describe(self) -> str:
         """One log line; every request-derived value escaped and quoted."""
         kind = "preflight" if self.preflight else "request"
         extra = ""
+        if self.policy is not None:
+            extra += f" policy={quote_for_log(self.policy)} route={quote_for_log(self.route)}"
         if self.requested_method is not None:
-            extra += f" requested-method={_quoted(self.requested_method)}"
+            extra += f" requested-method={quote_for_log(self.requested_method)}"
         if self.requested_headers is not None:
-            extra += f" requested-headers={_quoted(self.requested_headers)}"
+            extra += f" requested-headers={quote_for_log(self.requested_headers)}"
+        # The detail comes last and unquoted: it is built of quoted, escaped values already.
+        detail = "" if self.detail is None else f": {_one_line(self.detail)}"
         return (
-            f"corskit denied {kind} method={_quoted(self.method)} path={_quoted(self.path)} "
-            f"origin={_quoted(self.origin)}{extra}: {self.reason.value} "
-            f"({self.reason.explanation})"
+            f"corskit denied {kind} method={quote_for_log(self.method)} "
+            f"path={quote_for_log(self.path)} origin={quote_for_log(self.origin)}{extra}: "
+            f"{self.reason.value} ({self.reason.explanation}){detail}"
         )
 
 

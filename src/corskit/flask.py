@@ -34,6 +34,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect, RoutingException
 
 from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.protocol.report import Observer
 from .config import Config
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook
@@ -43,6 +44,7 @@ from .wsgi import CORSMiddleware
 __all__ = ["CORS", "cors_exempt", "cors_policy"]
 
 SETTING = "CORSKIT"
+DEBUG_SETTING = "CORSKIT_DEBUG"
 EXTENSION = "corskit"
 MEMO_SIZE = 1024  # bounded: hostile unique paths only ever clear it
 MEMO_KEY_LIMIT = 1024
@@ -62,6 +64,9 @@ class CORS:
     ``policy_or_config`` takes a :class:`corskit.Policy`, a :class:`corskit.Config`, a dict in
     the ``Config.from_dict`` shape, or a TOML path (relative to ``app.root_path``); keyword
     arguments build a single Policy. ``on_denial`` receives every :class:`corskit.DenialEvent`.
+    ``debug=True`` (or ``app.config["CORSKIT_DEBUG"] = True``) logs every denial at WARNING and
+    explains a refused preflight in its body, for development only; ``metrics`` (a
+    :class:`corskit.metrics.CORSMetrics`) counts every request by kind and policy.
     """
 
     def __init__(
@@ -70,11 +75,15 @@ class CORS:
         policy_or_config: PolicyOrConfig | str | os.PathLike[str] | None = None,
         *,
         on_denial: DenialHook | None = None,
+        debug: bool | None = None,
+        metrics: Observer | None = None,
         **policy_options: Any,
     ) -> None:
         self._policy = policy_or_config
         self._options = policy_options
         self._on_denial = on_denial
+        self._debug = debug
+        self._metrics = metrics
         if app is not None:
             self.init_app(app)
 
@@ -91,10 +100,26 @@ class CORS:
             app.wsgi_app,
             config,
             on_denial=self._on_denial,
+            debug=self._debug_for(app),
+            metrics=self._metrics,
             resolve_policy=_ViewPolicy(app, frozenset(config.policies), rewrites),
         )
         app.wsgi_app = middleware  # type: ignore[method-assign]  # the documented way to wrap
         app.extensions[EXTENSION] = middleware
+
+    def _debug_for(self, app: Flask) -> bool:
+        """``debug=`` when given, else ``app.config["CORSKIT_DEBUG"]`` (never Flask's own debug:
+        explaining refusals discloses the policy, so it is asked for by name)."""
+        if self._debug is not None:
+            return self._debug
+        value = app.config.get(DEBUG_SETTING, False)
+        if not isinstance(value, bool):
+            raise ConfigError(
+                ConfigProblem(
+                    f"app.config[{DEBUG_SETTING!r}]", value, "is not True or False", "set a bool"
+                )
+            )
+        return value
 
     def _config_for(self, app: Flask) -> Config:
         from_app = app.config.get(SETTING)

@@ -1,12 +1,12 @@
 """Prometheus metrics for corskit: requests by kind, denials by reason, both by policy.
 
 Install the extra (``pip install 'corskit[metrics]'``, which brings ``prometheus-client``), then
-hand the denial hook to an adapter::
+hand the metrics to an adapter::
 
     from corskit.metrics import CORSMetrics
 
     metrics = CORSMetrics(policies=config)     # registers on prometheus_client's REGISTRY
-    app = corskit.asgi.CORSMiddleware(app, config, on_denial=metrics.on_denial)
+    app = corskit.asgi.CORSMiddleware(app, config, metrics=metrics)
 
 and expose the registry as usual (``prometheus_client.make_asgi_app()``,
 ``start_http_server``). Two counters:
@@ -20,9 +20,11 @@ enums, ``policy`` is a name from the configuration (``"(none)"`` where no policy
 were declared). Nothing request-derived is ever a label: not the Origin (an attacker can send
 a new one per request), not the path, not the method.
 
-``on_denial`` counts what the adapters report today, denials; :meth:`CORSMetrics.observe` counts
-one request of any kind and is meant to be called by the adapters for every request. Use one
-or the other for denials, not both, or they count twice.
+``metrics=`` (on every adapter: ``corskit.asgi``, ``corskit.wsgi``, ``corskit.aiohttp.setup``,
+``corskit.starlette``, ``corskit.flask.CORS``, Django's ``CORSKIT_METRICS``) has the adapter
+call :meth:`CORSMetrics.observe` for every request it sees; without it the adapters do no
+metrics work at all. :meth:`CORSMetrics.on_denial` is an ``on_denial`` hook that counts denials
+only. Use one or the other, not both, or denials count twice.
 """
 
 from __future__ import annotations
@@ -115,8 +117,7 @@ class CORSMetrics:
     def on_denial(self, event: DenialEvent) -> None:
         """An adapter's ``on_denial`` hook: counts the denial and its request."""
         kind = Kind.PREFLIGHT_DENIED if event.preflight else Kind.ACTUAL_DENIED
-        policy = getattr(event, "policy", None)  # events name their policy once they carry it
-        self.observe(kind, policy if isinstance(policy, str) else None, event.reason)
+        self.observe(kind, event.policy, event.reason)
 
     def _policy_label(self, policy: str | None) -> str:
         if not isinstance(policy, str):

@@ -35,6 +35,7 @@ from starlette.routing import BaseRoute, Host, Match, Mount, Router
 
 from . import asgi
 from ._core.model.coercion import PolicyOrConfig
+from ._core.protocol.report import Observer
 from .config import Config
 from .events import DenialHook
 from .marks import Choice, check_marks, cors_exempt, cors_policy, handler_mark, mark_of
@@ -117,6 +118,8 @@ class CORSMiddleware(asgi.CORSMiddleware):
         *,
         check_websocket_origin: bool = False,
         on_denial: DenialHook | None = None,
+        debug: bool = False,
+        metrics: Observer | None = None,
         **policy_options: Any,
     ) -> None:
         resolver = RouteResolver(app)
@@ -125,6 +128,8 @@ class CORSMiddleware(asgi.CORSMiddleware):
             policy,
             check_websocket_origin=check_websocket_origin,
             on_denial=on_denial,
+            debug=debug,
+            metrics=metrics,
             resolve_policy=resolver,
             **policy_options,
         )

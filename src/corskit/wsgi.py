@@ -17,7 +17,7 @@ from ._core.model.coercion import PolicyOrConfig, as_config
 from ._core.protocol.compiled import CompiledConfig, PolicyResolver
 from ._core.protocol.engine import Decision, Engine, Kind
 from ._core.protocol.readers import UnreadableRequestError, cgi_preflight, cgi_value
-from ._core.protocol.report import report_denial
+from ._core.protocol.report import DenialReporter, Observer
 from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook, escape_for_log
@@ -28,6 +28,7 @@ __all__ = ["CORSMiddleware"]
 # Enum members as module constants: a global load is cheaper than an attribute lookup.
 _ALLOWED = Kind.ACTUAL_OK
 _ASK_SOURCE = Kind.ASK_SOURCE
+_NOT_CORS = Kind.NOT_CORS
 _PREFLIGHT_OK = Kind.PREFLIGHT_OK
 _VARY_ORIGIN = ("vary", "Origin")
 
@@ -70,9 +71,12 @@ _STATUS_500 = _STATUS_LINES[500]
 class CORSMiddleware:
     """WSGI middleware applying a :class:`corskit.Policy` or :class:`corskit.Config`.
 
-    ``on_denial`` receives a :class:`corskit.DenialEvent` per denial. ``resolve_policy(environ)``
-    lets a framework integration pick the policy per route: a policy name, ``False`` for no
-    CORS, or ``None`` to fall back to the path routes.
+    ``on_denial`` receives a :class:`corskit.DenialEvent` per denial. ``debug=True`` logs every
+    denial at WARNING on the ``corskit`` logger (at DEBUG without it) and explains a refused
+    preflight in its body: for development only, as it discloses what the policy allows.
+    ``metrics`` (a :class:`corskit.metrics.CORSMetrics`) counts every request by kind and
+    policy. ``resolve_policy(environ)`` lets a framework integration pick the policy per route:
+    a policy name, ``False`` for no CORS, or ``None`` to fall back to the path routes.
     """
 
     def __init__(
@@ -81,6 +85,8 @@ class CORSMiddleware:
         policy: PolicyOrConfig | None = None,
         *,
         on_denial: DenialHook | None = None,
+        debug: bool = False,
+        metrics: Observer | None = None,
         resolve_policy: PolicyResolver | None = None,
         **policy_options: Any,
     ) -> None:
@@ -103,6 +109,12 @@ class CORSMiddleware:
         # The one engine every request gets, or None: ask the router per request.
         self._engine = router.default if static else None
         self._on_denial = on_denial
+        reporter = DenialReporter(
+            str, on_denial, debug=debug, metrics=metrics, route_path=_router_path
+        )
+        self._report = reporter.report  # a bound method: the cheapest call
+        # Metrics count the requests allowed here (denials: in the reporter); None: no metrics.
+        self._observe = reporter.observe
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         # True once the app or the server has the request: what they raise is theirs. Before,
@@ -113,11 +125,15 @@ class CORSMiddleware:
             if engine is None:
                 engine = self._engine_for(environ)
                 if engine is None:  # excluded path, or no policy: same-origin only, untouched
+                    if self._observe is not None:
+                        self._observe(_NOT_CORS, None, None)
                     passed = True
                     return self.app(environ, start_response)
             # readers.cgi_origin, its lookup inlined (cgi_value reads the first line below).
             origin: str | None = environ.get("HTTP_ORIGIN")
             if origin is None:
+                if self._observe is not None:
+                    self._observe(_NOT_CORS, engine.name, None)
                 passed = True
                 return self.app(environ, _bind(_start_with_vary, start_response))
             if environ["REQUEST_METHOD"] == "OPTIONS":  # required by PEP 3333
@@ -133,8 +149,14 @@ class CORSMiddleware:
                     decision = engine.known_preflights.get(facts)
                     if decision is None or decision.kind is not _PREFLIGHT_OK:
                         decision = self._settle_preflight(decision, engine, environ, facts)
+                    elif self._observe is not None:
+                        self._observe(_PREFLIGHT_OK, engine.name, None)
                     headers = list(decision.headers)
                     if decision.status != 204:
+                        if decision.body:  # a refused preflight explained in debug mode
+                            passed = True
+                            start_response(_status_line(decision.status or 403), headers)
+                            return [decision.body]
                         headers.extend(_EMPTY_BODY_HEADERS)
                     passed = True
                     start_response(_status_line(decision.status or 204), headers)
@@ -147,12 +169,14 @@ class CORSMiddleware:
                 if decision.kind is _ASK_SOURCE:
                     decision = engine.actual_sync(origin)
                 if decision.kind is not _ALLOWED:
-                    report_denial(
-                        self._on_denial,
+                    self._report(
+                        engine,
                         decision,
                         environ["REQUEST_METHOD"],
                         environ.get("PATH_INFO", ""),
                         origin,
+                        None,
+                        environ,
                     )
                     passed = True
                     return self._denied(decision, environ, start_response)
@@ -163,8 +187,12 @@ class CORSMiddleware:
             if passed:
                 raise
             _warn_unreadable(error)
+            if self._observe is not None:
+                self._observe(_NOT_CORS, None, None)
             # Which policy applies is unknown: the answer may depend on the Origin.
             return self.app(environ, _bind(_start_with_vary, start_response))
+        if self._observe is not None:
+            self._observe(_ALLOWED, engine.name, None)
         state = [start_response, cors, False]
         try:
             result = self.app(environ, _bind(_start_with_cors, state))
@@ -225,7 +253,9 @@ class CORSMiddleware:
                 decision = engine.preflight_sync(*facts)
         if decision.kind is Kind.PREFLIGHT_DENIED:
             path = environ.get("PATH_INFO", "")
-            report_denial(self._on_denial, decision, "OPTIONS", path, facts[0], facts)
+            return self._report(engine, decision, "OPTIONS", path, facts[0], facts, environ)
+        if self._observe is not None:
+            self._observe(decision.kind, engine.name, None)
         return decision
 
 

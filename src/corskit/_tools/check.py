@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import fnmatch
 import importlib
 import os
 import re
@@ -25,6 +24,7 @@ from .._core.model import http as _http
 from .._core.model.origins import parse_pattern, parse_request_origin
 from .._core.protocol.compiled import CompiledConfig
 from .._core.protocol.engine import Decision, Engine
+from .._core.protocol.explain import Asked, applied_route, explain
 from ..config import Config, coerce_config
 from ..errors import ConfigError, ConfigProblem, nearest_hint
 from ..policy import Policy
@@ -213,7 +213,7 @@ def _judge(config: Config, request: BrowserRequest, path: str) -> _Outcome:
             ],
             "route",
         )
-    name = next(key for key, value in compiled.engines.items() if value is engine)
+    name = engine.name
     lines = [
         f"policy: {name!r} ({_route_for(config, path, engine, compiled)})",
         f"origin: {request.origin}",
@@ -240,68 +240,35 @@ def _judge(config: Config, request: BrowserRequest, path: str) -> _Outcome:
 def _route_for(
     config: Config, path: str, engine: Engine[str] | None, compiled: CompiledConfig[str]
 ) -> str:
-    """Which route chose ``engine`` for ``path``: the first whose glob matches the path or,
-    when the router judged a merged-slash spelling, that spelling."""
-    spellings = [path]
-    merged = re.sub(r"/{2,}", "/", path)
-    merged = merged[:-1] if len(merged) > 1 and merged.endswith("/") else merged
-    if merged != path:
-        spellings.append(merged)
-    for spelling in spellings:
-        for index, route in enumerate(config.routes):
-            if not fnmatch.fnmatchcase(spelling, route.path):
-                continue
-            target = (
-                None if route.exclude or route.policy is None else compiled.engines[route.policy]
-            )
-            if target is not engine:
-                break  # this spelling's route is not the one that applied
-            how = "excluded by" if route.exclude else "chosen by"
-            shown = "" if spelling == path else f" as {spelling!r}"
-            return f"{how} routes[{index}], path = {route.path!r}{shown}"
+    """Which route chose ``engine`` for ``path`` (the router also judges the path with repeated
+    and trailing slashes merged: then the spelling it matched is named)."""
+    found = applied_route(config.routes, path, engine.name if engine is not None else None)
+    if found is not None:
+        index, spelling = found
+        route = config.routes[index]
+        how = "excluded by" if route.exclude else "chosen by"
+        shown = "" if spelling == path else f" as {spelling!r}"
+        return f"{how} routes[{index}], path = {route.path!r}{shown}"
     if engine is None:
         return "no route matches and the config has no default policy"
     return "the default policy: no route matches"
 
 
-def _listed(values: Sequence[object]) -> str:
-    return "[" + ", ".join(str(value) for value in values) + "]"
+def _asked(request: BrowserRequest) -> Asked:
+    names = tuple(request.unsafe_header_names())
+    return Asked(request.origin, request.method, names, ",".join(names) or None)
 
 
 def _why(policy: Policy, name: str, request: BrowserRequest, reason: Reason | None) -> str:
     """The engine's denial in the config's terms: which value is not in which list."""
-    if reason is Reason.ORIGIN_NOT_ALLOWED:
-        origins = _listed([pattern.text for pattern in policy.patterns])
-        source = " and its origin source refused it" if policy.origin_source is not None else ""
-        return (
-            f" (corskit {reason.value}: origin {request.origin!r} is not in policy {name!r} "
-            f"origins {origins}{source})"
-        )
-    if reason is Reason.METHOD_NOT_ALLOWED:
-        return (
-            f" (corskit {reason.value}: method {request.method!r} is not in policy {name!r} "
-            f"methods {_listed(policy.methods)})"
-        )
-    if reason is Reason.HEADER_NOT_ALLOWED:
-        missing = ", ".join(repr(header) for header in _missing_headers(policy, request))
-        return (
-            f" (corskit {reason.value}: {missing} not in policy {name!r} request_headers "
-            f"{_listed(policy.request_headers)})"
-        )
     if reason is not None:
-        return f" (corskit {reason.value}: {reason.explanation})"
+        finding = explain(policy, name, reason, _asked(request))
+        return f" (corskit {reason.value}: {finding.refused})"
     if request.credentials and policy.allows_any_origin:
         return f" (policy {name!r} allows any origin, '*', which browsers refuse with credentials)"
     if request.credentials and not policy.credentials:
         return f" (policy {name!r} has credentials = false)"
     return ""
-
-
-def _missing_headers(policy: Policy, request: BrowserRequest) -> list[str]:
-    allowed = policy.allowed_request_headers
-    if allowed is None:
-        return []
-    return [name for name in request.unsafe_header_names() if name not in allowed]
 
 
 def _fix_line(config: Config, request: BrowserRequest, path: str, outcome: _Outcome) -> str:
@@ -347,25 +314,11 @@ def _next_change(
     """One change that gets past the first denial, in the config's words, and as settings."""
     where = f"policies.{name}"
     reason = outcome.reason
-    if reason is Reason.ORIGIN_NOT_ALLOWED:
-        caveat = " (any page can send 'null': think twice)" if request.origin == "null" else ""
-        return (
-            f"add {request.origin!r} to {where}.origins{caveat}",
-            {"origins": (*policy.origins, request.origin)},
-        )
-    if reason is Reason.METHOD_NOT_ALLOWED:
-        return (
-            f"add {request.method!r} to {where}.methods",
-            {"methods": (*policy.methods, request.method)},
-        )
-    if reason is Reason.HEADER_NOT_ALLOWED:
-        missing = _missing_headers(policy, request)
-        return (
-            f"add {', '.join(repr(header) for header in missing)} to {where}.request_headers",
-            {"request_headers": (*policy.request_headers, *missing)},
-        )
     if reason is not None:
-        return None
+        finding = explain(policy, name, reason, _asked(request))
+        if finding.change is None or finding.settings is None:
+            return None
+        return finding.change, dict(finding.settings)
     if request.credentials and policy.allows_any_origin:
         return (
             f"replace '*' in {where}.origins by {request.origin!r} and set "

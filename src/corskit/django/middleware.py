@@ -44,7 +44,7 @@ from django.utils.cache import (  # type: ignore[import-untyped]  # idem
 from .._core.protocol.compiled import CompiledConfig
 from .._core.protocol.engine import Decision, Engine, Kind
 from .._core.protocol.readers import cgi_origin, cgi_preflight
-from .._core.protocol.report import report_denial
+from .._core.protocol.report import DenialReporter
 from .._core.protocol.vary import GRANT_NAMES
 from ..errors import ConfigError
 from ..events import DenialHook
@@ -67,20 +67,35 @@ _VARY_ORIGIN = ("Origin",)
 class _Settings:
     """The compiled configuration, and the setting objects it was built from."""
 
-    __slots__ = ("compiled", "hook_setting", "on_denial", "refuses", "setting")
+    __slots__ = ("compiled", "observe", "on_denial", "refuses", "report", "settings")
 
-    def __init__(self, setting: object, hook_setting: object) -> None:
+    def __init__(self, settings: tuple[object, ...]) -> None:
+        setting, hook_setting, debug_setting, metrics_setting = settings
         try:
             config = conf.config_from(setting)
             self.on_denial: DenialHook | None = conf.on_denial_from(hook_setting)
+            debug = conf.debug_from(setting, debug_setting)
+            metrics = conf.metrics_from(metrics_setting)
         except ConfigError as error:
             lines = "\n".join(f"  - {conf.describe(p)}; {p.fix}" for p in error.errors)
             raise ImproperlyConfigured(f"corskit: invalid CORS settings:\n{lines}") from error
         self.compiled: CompiledConfig[str] = CompiledConfig(config, str)
         self.refuses = any(p.deny_status is not None for p in config.policies.values())
         """Some policy refuses denied origins before the view: process_view must look."""
-        self.setting = setting
-        self.hook_setting = hook_setting
+        reporter = DenialReporter(str, self.on_denial, debug=debug, metrics=metrics)
+        self.report = reporter.report
+        self.observe = reporter.observe
+        """Counts the requests corskit allows (denials: in the reporter); None: no metrics."""
+        self.settings = settings
+
+
+def _read_settings() -> tuple[object, ...]:
+    return (
+        conf.read(conf.SETTING),
+        conf.read(conf.ON_DENIAL_SETTING),
+        conf.read(conf.DEBUG_SETTING),
+        conf.read(conf.METRICS_SETTING),
+    )
 
 
 class _Answer(HttpResponse):  # type: ignore[misc]  # HttpResponse is untyped (Any)
@@ -104,7 +119,7 @@ class CORSMiddleware:
             self.process_view = self._process_view_async
         else:
             self.process_view = self._process_view_sync
-        self._settings = _Settings(conf.read(conf.SETTING), conf.read(conf.ON_DENIAL_SETTING))
+        self._settings = _Settings(_read_settings())
 
     def __call__(self, request: Request) -> Response:
         if self._is_async:
@@ -113,11 +128,15 @@ class CORSMiddleware:
         current = self._current()
         origin = cgi_origin(request.META)  # design rule 17: the first line decides
         if origin is None:
+            if current.observe is not None:
+                current.observe(Kind.NOT_CORS, None, None)
             return _vary_if_cors(current, request, response)
         if isinstance(response, _Answer):
             return _kept(response)
         engines, could_apply = _judge(current, request)
         if not engines:
+            if current.observe is not None:
+                current.observe(Kind.NOT_CORS, None, None)
             return _leave(request, response, could_apply)
         decisions = [_decide_sync(engine, request, origin) for engine in engines]
         return _conclude(current, request, origin, response, engines, decisions)
@@ -127,11 +146,15 @@ class CORSMiddleware:
         current = self._current()
         origin = cgi_origin(request.META)  # design rule 17: the first line decides
         if origin is None:
+            if current.observe is not None:
+                current.observe(Kind.NOT_CORS, None, None)
             return _vary_if_cors(current, request, response)
         if isinstance(response, _Answer):
             return _kept(response)
         engines, could_apply = _judge(current, request)
         if not engines:
+            if current.observe is not None:
+                current.observe(Kind.NOT_CORS, None, None)
             return _leave(request, response, could_apply)
         decisions = [await _decide_async(engine, request, origin) for engine in engines]
         return _conclude(current, request, origin, response, engines, decisions)
@@ -146,7 +169,8 @@ class CORSMiddleware:
         engine = _engine_before_view(current, request, view)
         if engine is None:
             return None
-        return _answer_early(current, _decide_sync(engine, request, origin), request, origin)
+        decision = _decide_sync(engine, request, origin)
+        return _answer_early(current, engine, decision, request, origin)
 
     async def _process_view_async(
         self, request: Request, view: View, args: Any, kwargs: Any
@@ -159,15 +183,14 @@ class CORSMiddleware:
         if engine is None:
             return None
         decision = await _decide_async(engine, request, origin)
-        return _answer_early(current, decision, request, origin)
+        return _answer_early(current, engine, decision, request, origin)
 
     def _current(self) -> _Settings:
         """Rebuild when the setting objects change (``override_settings`` in tests)."""
         current = self._settings
-        setting = conf.read(conf.SETTING)
-        hook_setting = conf.read(conf.ON_DENIAL_SETTING)
-        if setting is not current.setting or hook_setting is not current.hook_setting:
-            current = self._settings = _Settings(setting, hook_setting)
+        settings = _read_settings()
+        if any(new is not old for new, old in zip(settings, current.settings, strict=True)):
+            current = self._settings = _Settings(settings)
         return current
 
 
@@ -273,29 +296,42 @@ def _conclude(
     """The response phase's answer: a preflight no view answered, or the actual response."""
     preflight = _is_preflight(request)
     decision = _strictest(engines, decisions, preflight)
+    engine = next((e for e, d in zip(engines, decisions, strict=True) if d is decision), engines[0])
     if decision.kind is not Kind.ACTUAL_OK and decision.kind is not Kind.PREFLIGHT_OK:
         facts = cgi_preflight(request.META, origin) if preflight else None
-        report_denial(current.on_denial, decision, request.method, request.path_info, origin, facts)
+        decision = current.report(
+            engine, decision, request.method, request.path_info, origin, facts
+        )
+    elif current.observe is not None:
+        current.observe(decision.kind, engine.name, None)
     if preflight:
         # No view answered it (a 404, a redirect, another middleware's refusal): corskit does.
         # (Not response.close(): Django's close() announces the end of the request.)
-        return _respond(decision.status or 204, decision.headers)
+        return _respond(decision.status or 204, decision.headers, decision.body)
     return _finish(response, decision)
 
 
 def _answer_early(
-    current: _Settings, decision: Decision[str], request: Request, origin: str
+    current: _Settings,
+    engine: Engine[str],
+    decision: Decision[str],
+    request: Request,
+    origin: str,
 ) -> Response | None:
     """The response corskit gives itself (a preflight, a refusal), or None: ask the view."""
     kind = decision.kind
     if kind is Kind.ACTUAL_OK:
-        return None
+        return None  # the response phase decides again, and counts it
     preflight = kind is Kind.PREFLIGHT_OK or kind is Kind.PREFLIGHT_DENIED
     if kind is not Kind.PREFLIGHT_OK:
         facts = cgi_preflight(request.META, origin) if preflight else None
-        report_denial(current.on_denial, decision, request.method, request.path_info, origin, facts)
+        decision = current.report(
+            engine, decision, request.method, request.path_info, origin, facts
+        )
+    elif current.observe is not None:
+        current.observe(kind, engine.name, None)
     if preflight:
-        return _respond(decision.status or 204, decision.headers)
+        return _respond(decision.status or 204, decision.headers, decision.body)
     if decision.status is not None:
         return _respond(decision.status, (("Vary", "Origin"),))
     return None  # Fetch: a denied actual request still reaches the view; the browser hides it
@@ -341,11 +377,11 @@ def _finish(response: Response, decision: Decision[str]) -> Response:
     return response
 
 
-def _respond(status: int, headers: tuple[tuple[str, str], ...]) -> Response:
-    response = _Answer(status=status)
+def _respond(status: int, headers: tuple[tuple[str, str], ...], body: bytes = b"") -> Response:
+    response = _Answer(body, status=status)
     del response.headers["Content-Type"]
     for name, value in headers:
-        response.headers[name] = value
-    if status != 204:
+        response.headers[name] = value  # a body's Content-Type and -Length are among them
+    if status != 204 and not body:
         response.headers["Content-Length"] = "0"
     return response

@@ -28,7 +28,8 @@ class CompiledConfig(Generic[W]):
 
     def __init__(self, config: Config, wire: type[W]) -> None:
         self.engines: dict[str, Engine[W]] = {
-            name: Engine(policy, wire) for name, policy in config.policies.items()
+            name: Engine(policy, wire, name, config.routes)
+            for name, policy in config.policies.items()
         }
         routes = [
             (

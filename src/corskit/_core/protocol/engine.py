@@ -11,10 +11,11 @@ Step comments cite the Fetch Standard sections the server-side behaviour answers
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Generic, Literal, TypeVar, cast
 
+from ...config import Route
 from ...policy import Policy
 from ...reasons import Reason
 from ..model import http as _http
@@ -74,9 +75,11 @@ class Decision(Generic[W]):
     For actual requests ``headers`` are the CORS headers to add to the app's response (the
     adapter merges ``Vary: Origin`` itself); ``status`` is set only when the request must be
     refused before the app. For preflights ``headers`` is the whole answer, Vary included.
+    ``body`` is empty but for a refused preflight explained in debug mode, whose ``headers``
+    then carry its Content-Type and Content-Length.
     """
 
-    __slots__ = ("headers", "kind", "reason", "status")
+    __slots__ = ("body", "headers", "kind", "reason", "status")
 
     headers: tuple[tuple[W, W], ...]
 
@@ -86,11 +89,13 @@ class Decision(Generic[W]):
         headers: tuple[tuple[W, W], ...] = (),
         status: int | None = None,
         reason: Reason | None = None,
+        body: bytes = b"",
     ) -> None:
         self.kind = kind
         self.headers = headers
         self.status = status
         self.reason = reason
+        self.body = body
 
     def __repr__(self) -> str:
         return (
@@ -100,7 +105,11 @@ class Decision(Generic[W]):
 
 
 class Engine(Generic[W]):
-    """One policy compiled for one string type. Build once; call per request."""
+    """One policy compiled for one string type. Build once; call per request.
+
+    ``name`` is the policy's name in its config and ``routes`` that config's routes: what a
+    denial report names (which policy, which route), read only on the denial path.
+    """
 
     _exact: frozenset[W]
     _methods: frozenset[W] | None
@@ -127,8 +136,16 @@ class Engine(Generic[W]):
     _acapn: tuple[W, W]
     _ask_source: Decision[W]
 
-    def __init__(self, policy: Policy, wire: type[W]) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        wire: type[W],
+        name: str = "default",
+        routes: Sequence[Route] = (),
+    ) -> None:
         self.policy = policy
+        self.name = name
+        self.routes = routes
         encode = wire_encoder(wire)
         self._decode: Callable[[W], str] = cast(
             "Callable[[W], str]", _latin1_decode if wire is bytes else _same
