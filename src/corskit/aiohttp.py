@@ -32,9 +32,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.abc import AbstractMatchInfo
 
-from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.model.coercion import PolicyOrConfig
 from ._core.protocol.compiled import CompiledConfig
 from ._core.protocol.engine import Engine, Kind
+from ._core.protocol.live import Compile, LiveConfig, attach
 from ._core.protocol.readers import PreflightFacts, multidict_origin, multidict_preflight
 from ._core.protocol.report import report_denial
 from ._core.protocol.vary import HeaderMerger
@@ -65,25 +66,47 @@ def _identity(text: str) -> str:
 class CORS:
     """The compiled configuration and the two aiohttp hooks. Build it with :func:`setup`.
 
-    The instance itself is the (new-style) aiohttp middleware.
+    The instance itself is the (new-style) aiohttp middleware. :meth:`reconfigure` replaces
+    the configuration while serving (``policy`` may be a shared :class:`corskit.LiveConfig`).
     """
 
     __middleware_version__ = 1
 
+    config: Config
+    """The configuration in force."""
+    live: LiveConfig
+    """What this middleware follows: replace its configuration to reconfigure it."""
+    _compiled: CompiledConfig[str]
+
     def __init__(
         self,
         app: web.Application,
-        policy: PolicyOrConfig | None = None,
+        policy: PolicyOrConfig | LiveConfig | None = None,
         *,
         on_denial: DenialHook | None = None,
         **policy_options: Any,
     ) -> None:
         self.app = app
-        self.config: Config = as_config(policy, policy_options)
-        self._compiled = CompiledConfig(self.config, str)
+        self._declared: list[Choice] | None = None  # the handlers' marks, once started
+        self.live = attach(policy, policy_options, self._install)
         self._merge = HeaderMerger(_identity).merge
         self._on_denial = on_denial
         self._marked = True  # until startup has looked at the handlers
+
+    def reconfigure(self, policy: PolicyOrConfig | None = None, **policy_options: Any) -> Config:
+        """Replace the configuration while serving; raises ConfigError and keeps the old one."""
+        return self.live.replace(policy, **policy_options)
+
+    def _install(self, config: Config, compile: Compile) -> Callable[[], None]:
+        compiled = compile(str)
+        if self._declared is not None:
+            check_marks((("", choice) for choice in self._declared), config.policies)
+
+        def commit() -> None:
+            self.config = config
+            self._compiled = compiled  # the one reference a request reads
+
+        return commit
 
     # -- hooks -----------------------------------------------------------------------------
 
@@ -124,7 +147,8 @@ class CORS:
     async def _on_startup(self, app: web.Application) -> None:
         """Check every handler's mark once; skip the per-request lookup when there are none."""
         declared = {choice for choice in _marks(app, set()) if choice is not None}
-        check_marks((("", choice) for choice in sorted(declared, key=str)), self.config.policies)
+        self._declared = sorted(declared, key=str)
+        check_marks((("", choice) for choice in self._declared), self.config.policies)
         self._marked = bool(declared)
 
     # -- preflights ------------------------------------------------------------------------
@@ -166,7 +190,7 @@ _CORS_KEY = web.AppKey("corskit", CORS)
 
 def setup(
     app: web.Application,
-    policy: PolicyOrConfig | None = None,
+    policy: PolicyOrConfig | LiveConfig | None = None,
     *,
     on_denial: DenialHook | None = None,
     **policy_options: Any,

@@ -25,6 +25,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RoutingException
 
 from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.protocol.live import LiveConfig
 from .config import Config
 from .errors import ConfigError, ConfigProblem
 from .events import DenialHook
@@ -43,14 +44,16 @@ class CORS:
     """The Flask extension. Pass a policy or config here, or set ``app.config["CORSKIT"]``.
 
     ``policy_or_config`` takes a :class:`corskit.Policy`, a :class:`corskit.Config`, a dict in
-    the ``Config.from_dict`` shape, or a TOML path (relative to ``app.root_path``); keyword
-    arguments build a single Policy. ``on_denial`` receives every :class:`corskit.DenialEvent`.
+    the ``Config.from_dict`` shape, a TOML path (relative to ``app.root_path``), or a
+    :class:`corskit.LiveConfig` (here or in ``app.config["CORSKIT"]``) to reload it while
+    serving; keyword arguments build a single Policy. ``on_denial`` receives every
+    :class:`corskit.DenialEvent`. :meth:`reconfigure` replaces the configuration at run time.
     """
 
     def __init__(
         self,
         app: Flask | None = None,
-        policy_or_config: PolicyOrConfig | str | os.PathLike[str] | None = None,
+        policy_or_config: PolicyOrConfig | LiveConfig | str | os.PathLike[str] | None = None,
         *,
         on_denial: DenialHook | None = None,
         **policy_options: Any,
@@ -58,6 +61,7 @@ class CORS:
         self._policy = policy_or_config
         self._options = policy_options
         self._on_denial = on_denial
+        self._installed: list[CORSMiddleware] = []
         if app is not None:
             self.init_app(app)
 
@@ -69,16 +73,29 @@ class CORS:
                 "Access-Control-Allow-Origin header, which browsers refuse"
             )
         config = self._config_for(app)
+        resolver = _ViewPolicy(app)
         middleware = CORSMiddleware(
-            app.wsgi_app,
-            config,
-            on_denial=self._on_denial,
-            resolve_policy=_ViewPolicy(app, frozenset(config.policies)),
+            app.wsgi_app, config, on_denial=self._on_denial, resolve_policy=resolver
         )
+        resolver.serves(middleware)
         app.wsgi_app = middleware  # type: ignore[method-assign]  # the documented way to wrap
         app.extensions[EXTENSION] = middleware
+        self._installed.append(middleware)
 
-    def _config_for(self, app: Flask) -> Config:
+    def reconfigure(self, policy: PolicyOrConfig | None = None, **policy_options: Any) -> Config:
+        """Replace the configuration of every app this extension serves, while serving.
+
+        Raises ConfigError and keeps the configuration in force when the new one is invalid
+        (or a view's mark names a policy it lacks).
+        """
+        if not self._installed:
+            raise RuntimeError("corskit.flask.CORS.reconfigure() before init_app(app)")
+        config = as_config(policy, policy_options)
+        for middleware in self._installed:
+            middleware.reconfigure(config)
+        return config
+
+    def _config_for(self, app: Flask) -> Config | LiveConfig:
         from_app = app.config.get(SETTING)
         given = self._policy is not None or bool(self._options)
         if given and from_app is not None:
@@ -93,6 +110,17 @@ class CORS:
         if given:
             if isinstance(self._policy, str | os.PathLike):
                 return Config.load(Path(app.root_path, os.fspath(self._policy)))
+            if isinstance(self._policy, LiveConfig):
+                if self._options:
+                    raise ConfigError(
+                        ConfigProblem(
+                            "policy",
+                            sorted(self._options),
+                            "are given next to a LiveConfig",
+                            "put the settings in the LiveConfig's configuration",
+                        )
+                    )
+                return self._policy
             return as_config(self._policy, self._options)
         if from_app is None:
             raise ConfigError(
@@ -106,6 +134,8 @@ class CORS:
             )
         if isinstance(from_app, str | os.PathLike):
             return Config.load(Path(app.root_path, os.fspath(from_app)))
+        if isinstance(from_app, LiveConfig):
+            return from_app
         return as_config(from_app, {})
 
 
@@ -121,17 +151,28 @@ class _ViewPolicy:
     once it serves), so a repeated path costs a dict lookup, not a Request and a match.
     """
 
-    __slots__ = ("_app", "_checked", "_memo", "_policies")
+    __slots__ = ("_app", "_checked", "_memo", "_middleware")
 
-    def __init__(self, app: Flask, policies: frozenset[str]) -> None:
+    def __init__(self, app: Flask) -> None:
         self._app = app
-        self._policies = policies
+        self._middleware: CORSMiddleware | None = None
         self._checked = False
         self._memo: dict[tuple[object, ...], str | bool | None] = {}
 
+    def serves(self, middleware: CORSMiddleware) -> None:
+        """The middleware whose configuration the marks are checked against."""
+        self._middleware = middleware
+
+    def check(self, config: Config) -> None:
+        """Refuse a configuration lacking a marked policy (once views are known: serving)."""
+        if self._checked:
+            self._check_marks(config)
+
     def __call__(self, environ: dict[str, Any]) -> str | bool | None:
-        if not self._checked:
-            self._check_marks()  # views may be added after init_app: check once they serve
+        if not self._checked and self._middleware is not None:
+            # Views may be added after init_app: check once they serve.
+            self._check_marks(self._middleware.config)
+            self._checked = True
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "OPTIONS" and "HTTP_ORIGIN" in environ:
             method = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", method)
@@ -190,9 +231,8 @@ class _ViewPolicy:
             blueprint = blueprint.rpartition(".")[0]
         return chosen
 
-    def _check_marks(self) -> None:
+    def _check_marks(self, config: Config) -> None:
         """A mark naming no policy is a configuration error, reported before any request."""
         app = self._app
         targets = [*app.view_functions.items(), *app.blueprints.items()]
-        check_marks(((where, policy_of(target)) for where, target in targets), self._policies)
-        self._checked = True
+        check_marks(((where, policy_of(target)) for where, target in targets), config.policies)
