@@ -13,6 +13,7 @@ import gc
 import http.client
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -686,6 +687,22 @@ def _django_setting() -> dict[str, Any]:
 
     setting: dict[str, Any] = project.CORSKIT
     return setting
+
+
+# -- the guide's examples run ----------------------------------------------------------------
+
+GUIDE = Path(__file__).resolve().parent.parent / "docs" / "reconfiguration.md"
+
+
+def _guide_examples() -> list[str]:
+    fence = re.compile(r"^```python run[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+    return fence.findall(GUIDE.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("index", range(len(_guide_examples())))
+def test_reconfiguration_guide_example_runs(index: int) -> None:
+    code = compile(_guide_examples()[index], f"{GUIDE} (example {index})", "exec")
+    exec(code, {"__name__": "__docs_example__"})
 
 
 # -- helpers ---------------------------------------------------------------------------------
