@@ -667,6 +667,22 @@ def test_django_follows_a_live_config_named_by_its_setting() -> None:
         assert client.get("/plain/", headers={"Origin": B})["Access-Control-Allow-Origin"] == B
 
 
+def test_django_with_enabled_false_leaves_every_response_alone() -> None:
+    django_client, override_settings = _django()
+    from django_project import views
+
+    with override_settings(CORSKIT={**_django_setting(), "enabled": False}):
+        client = django_client(raise_request_exception=False)
+        before = views.CALLS["plain"]
+        preflight = client.options(
+            "/plain/", headers={"Origin": A, "Access-Control-Request-Method": "PUT"}
+        )
+        assert views.CALLS["plain"] == before + 1  # the view answered it
+        for response in (preflight, client.get("/public/", headers={"Origin": A})):
+            assert not response.has_header("Access-Control-Allow-Origin")
+            assert not response.has_header("Vary")
+
+
 def _django() -> tuple[Any, Any]:
     import django
     from django.conf import settings
