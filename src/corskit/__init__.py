@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from . import asgi, wsgi
 from ._core.model.origins import Regex
+from ._core.model.refinement import Refinement
 from ._core.protocol.engine import Decision, Kind
+from ._core.protocol.live import LiveConfig
 from .config import Config, Route
 from .errors import ConfigError, ConfigProblem
 from .events import DenialEvent
@@ -37,8 +39,10 @@ __all__ = [
     "Decision",
     "DenialEvent",
     "Kind",
+    "LiveConfig",
     "Policy",
     "Reason",
+    "Refinement",
     "Regex",
     "Route",
     "__version__",

@@ -32,9 +32,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 from aiohttp.abc import AbstractMatchInfo
 
-from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.model.coercion import PolicyOrConfig
 from ._core.protocol.compiled import CompiledConfig
 from ._core.protocol.engine import Engine, Kind
+from ._core.protocol.live import Compile, LiveConfig, attach
 from ._core.protocol.readers import PreflightFacts, multidict_origin, multidict_preflight
 from ._core.protocol.report import DenialReporter, Observer
 from ._core.protocol.vary import HeaderMerger
@@ -66,15 +67,22 @@ class CORS:
     """The compiled configuration and the two aiohttp hooks. Build it with :func:`setup`.
 
     The instance itself is the (new-style) aiohttp middleware. ``on_denial``, ``debug`` and
-    ``metrics`` are as for :class:`corskit.asgi.CORSMiddleware`.
+    ``metrics`` are as for :class:`corskit.asgi.CORSMiddleware`. :meth:`reconfigure` replaces
+    the configuration while serving (``policy`` may be a shared :class:`corskit.LiveConfig`).
     """
 
     __middleware_version__ = 1
 
+    config: Config
+    """The configuration in force."""
+    live: LiveConfig
+    """What this middleware follows: replace its configuration to reconfigure it."""
+    _compiled: CompiledConfig[str]
+
     def __init__(
         self,
         app: web.Application,
-        policy: PolicyOrConfig | None = None,
+        policy: PolicyOrConfig | LiveConfig | None = None,
         *,
         on_denial: DenialHook | None = None,
         debug: bool = False,
@@ -82,8 +90,8 @@ class CORS:
         **policy_options: Any,
     ) -> None:
         self.app = app
-        self.config: Config = as_config(policy, policy_options)
-        self._compiled = CompiledConfig(self.config, str)
+        self._declared: list[Choice] | None = None  # the handlers' marks, once started
+        self.live = attach(policy, policy_options, self._install)
         self._merge = HeaderMerger(_identity).merge
         self._on_denial = on_denial
         reporter = DenialReporter(
@@ -92,6 +100,21 @@ class CORS:
         self._report = reporter.report  # a bound method: the cheapest call
         self._observe = reporter.observe  # None: no metrics
         self._marked = True  # until startup has looked at the handlers
+
+    def reconfigure(self, policy: PolicyOrConfig | None = None, **policy_options: Any) -> Config:
+        """Replace the configuration while serving; raises ConfigError and keeps the old one."""
+        return self.live.replace(policy, **policy_options)
+
+    def _install(self, config: Config, compile: Compile) -> Callable[[], None]:
+        compiled = compile(str)
+        if self._declared is not None:
+            check_marks((("", choice) for choice in self._declared), config.policies)
+
+        def commit() -> None:
+            self.config = config
+            self._compiled = compiled  # the one reference a request reads
+
+        return commit
 
     # -- hooks -----------------------------------------------------------------------------
 
@@ -138,7 +161,8 @@ class CORS:
     async def _on_startup(self, app: web.Application) -> None:
         """Check every handler's mark once; skip the per-request lookup when there are none."""
         declared = {choice for choice in _marks(app, set()) if choice is not None}
-        check_marks((("", choice) for choice in sorted(declared, key=str)), self.config.policies)
+        self._declared = sorted(declared, key=str)
+        check_marks((("", choice) for choice in self._declared), self.config.policies)
         self._marked = bool(declared)
 
     # -- preflights ------------------------------------------------------------------------
@@ -186,7 +210,7 @@ _CORS_KEY = web.AppKey("corskit", CORS)
 
 def setup(
     app: web.Application,
-    policy: PolicyOrConfig | None = None,
+    policy: PolicyOrConfig | LiveConfig | None = None,
     *,
     on_denial: DenialHook | None = None,
     debug: bool = False,

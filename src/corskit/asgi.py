@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from types import MethodType
 from typing import Any, TypeVar
 
-from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.model.coercion import PolicyOrConfig
 from ._core.protocol.compiled import CompiledConfig, PolicyResolver
 from ._core.protocol.engine import Decision, Engine, Kind
+from ._core.protocol.live import Compile, LiveConfig, attach
 from ._core.protocol.readers import (
     PreflightFacts,
     UnreadableRequestError,
@@ -27,6 +28,7 @@ from ._core.protocol.readers import (
 )
 from ._core.protocol.report import DenialReporter, Observer
 from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
+from .config import Config
 from .errors import ConfigError
 from .events import DenialHook, escape_for_log
 from .reasons import Reason
@@ -81,12 +83,22 @@ class CORSMiddleware:
     request by kind and policy. ``resolve_policy(scope)`` lets a framework integration pick
     the policy per route: it returns a policy name, ``False`` for no CORS, or ``None`` to fall
     back to the path routes.
+
+    ``policy`` may be a :class:`corskit.LiveConfig` shared with other middlewares;
+    :meth:`reconfigure` replaces the configuration while serving (docs/reconfiguration.md).
     """
+
+    config: Config
+    """The configuration in force."""
+    live: LiveConfig
+    """What this middleware follows: replace its configuration to reconfigure it."""
+    _compiled: CompiledConfig[bytes]
+    _engine: Engine[bytes] | None
 
     def __init__(
         self,
         app: ASGIApp,
-        policy: PolicyOrConfig | None = None,
+        policy: PolicyOrConfig | LiveConfig | None = None,
         *,
         check_websocket_origin: bool = False,
         on_denial: DenialHook | None = None,
@@ -96,13 +108,8 @@ class CORSMiddleware:
         **policy_options: Any,
     ) -> None:
         self.app = app
-        self.config = as_config(policy, policy_options)
-        self._compiled = CompiledConfig(self.config, bytes)
-        router = self._compiled.router
         self._resolve = resolve_policy
-        static = router.is_static and resolve_policy is None
-        # The one engine every request gets, or None: ask the router per request.
-        self._engine = router.default if static else None
+        self.live = attach(policy, policy_options, self._install)
         self._check_websocket = check_websocket_origin
         self._on_denial = on_denial
         reporter = DenialReporter(
@@ -222,6 +229,33 @@ class CORSMiddleware:
                     headers.append(_CONNECTION_CLOSE)
                 await _respond(send, 500, headers, _ERROR_BODY)
             raise
+
+    def reconfigure(self, policy: PolicyOrConfig | None = None, **policy_options: Any) -> Config:
+        """Replace the configuration while serving; raises ConfigError and keeps the old one.
+
+        Every middleware sharing this one's :class:`corskit.LiveConfig` changes with it.
+        """
+        return self.live.replace(policy, **policy_options)
+
+    def _install(self, config: Config, compile: Compile) -> Callable[[], None]:
+        """Build what requests read for ``config``; the commit swaps it in (see live.py)."""
+        compiled = compile(bytes)
+        check = getattr(self._resolve, "check", None)
+        if check is not None:
+            check(config)  # a framework's marks must name policies of the new config
+        router = compiled.router
+        static = router.is_static and self._resolve is None
+        # The one engine every request gets, or None: ask the router per request.
+        engine = router.default if static else None
+
+        def commit() -> None:
+            # A request reads _engine once, then _compiled only if it was None: either way
+            # it sees one configuration whole.
+            self.config = config
+            self._compiled = compiled
+            self._engine = engine
+
+        return commit
 
     def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
         path: str | tuple[str, ...] = scope["path"]

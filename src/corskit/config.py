@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,15 +26,18 @@ from .errors import ConfigError, ConfigProblem, ProblemCollector, nearest_hint
 from .policy import DEFAULTS as POLICY_DEFAULTS
 from .policy import OriginSource, Policy
 
-__all__ = ["Config", "Route", "unreached_policies", "unreached_warning"]
+__all__ = ["Config", "PolicySupplier", "Route", "unreached_policies", "unreached_warning"]
 
 logger = logging.getLogger("corskit")
 
-_TOP_KEYS = ("default", "policies", "routes")
+_TOP_KEYS = ("default", "policies", "routes", "enabled")
 _ROUTE_KEYS = ("path", "policy", "exclude")
-# Every Policy argument a file can express (origin_source is Python-only; a file names a
-# store by URL instead: store = "sqlite:///...").
-_POLICY_KEYS = (*(name for name in POLICY_DEFAULTS if name != "origin_source"), "store")
+# Every Policy argument a file can express (origin_source and refine are Python code; a file
+# names a store by URL instead: store = "sqlite:///...").
+_POLICY_KEYS = (
+    *(name for name in POLICY_DEFAULTS if name not in ("origin_source", "refine")),
+    "store",
+)
 # The name of the one policy of a flat document (its settings at the top).
 FLAT_POLICY_NAME = "default"
 
@@ -51,13 +54,26 @@ class Route:
     exclude: bool = False
 
 
+PolicySupplier = Callable[[str], Policy | Awaitable[Policy | None] | None]
+"""``Config(policy_for=...)``: (origin) -> the Policy for a path no static entry covers."""
+
+
 @dataclass(frozen=True)
 class Config:
-    """Named policies chosen per path. Routes are tried in order; the first match wins."""
+    """Named policies chosen per path. Routes are tried in order; the first match wins.
+
+    ``enabled=False`` turns corskit off: no CORS header is added and no preflight answered
+    (everything reaches the app untouched). ``policy_for(origin)`` supplies a Policy for the
+    paths no route names when there is no default (see docs/reconfiguration.md); its answers
+    are remembered per origin for ``policy_for_ttl`` seconds.
+    """
 
     policies: Mapping[str, Policy] = field(default_factory=dict)
     routes: Sequence[Route] = ()
     default: str | None = None
+    enabled: bool = True
+    policy_for: PolicySupplier | None = None
+    policy_for_ttl: float = 5.0
 
     def __post_init__(self) -> None:
         problems = ProblemCollector()
@@ -76,6 +92,7 @@ class Config:
             problems.add(
                 "default", self.default, "is not a policy name", "write the name of a policy"
             )
+        _check_switches(self, problems)
         problems.raise_if_any()  # the shape is wrong: nothing below can be read
         object.__setattr__(self, "policies", dict(self.policies))
         object.__setattr__(self, "routes", tuple(self.routes))
@@ -189,6 +206,7 @@ class Config:
         if default is not None and not isinstance(default, str):
             problems.add("default", default, "is not a policy name", "write the name of a policy")
             default = None
+        enabled = _enabled_from(document, problems)
         if problems.problems:
             # Report route and default mistakes too, against every policy name the file gives.
             raw = document.get("policies")
@@ -203,7 +221,7 @@ class Config:
             for index, route in enumerate(routes):
                 _check_route(route, index, named, problems)
             problems.raise_if_any()
-        return cls(policies=policies, routes=routes, default=default)
+        return cls(policies=policies, routes=routes, default=default, enabled=enabled)
 
     @classmethod
     def _from_flat(cls, document: Mapping[str, Any]) -> Config:
@@ -224,9 +242,43 @@ class Config:
         routes = _routes_from(document.get("routes", []), problems)
         for index, route in enumerate(routes):
             _check_route(route, index, {FLAT_POLICY_NAME: policy}, problems)
+        enabled = _enabled_from(document, problems)
         problems.raise_if_any()
         assert policy is not None  # no problem was found, so the policy was built
-        return cls(policies={FLAT_POLICY_NAME: policy}, routes=routes, default=FLAT_POLICY_NAME)
+        return cls(
+            policies={FLAT_POLICY_NAME: policy},
+            routes=routes,
+            default=FLAT_POLICY_NAME,
+            enabled=enabled,
+        )
+
+
+def _check_switches(config: Config, problems: ProblemCollector) -> None:
+    """``enabled`` and the ``policy_for`` hook."""
+    if not isinstance(config.enabled, bool):
+        problems.add("enabled", config.enabled, "is not a boolean", "write true or false")
+    if config.policy_for is not None and not callable(config.policy_for):
+        problems.add(
+            "policy_for",
+            config.policy_for,
+            "is not callable",
+            "pass a function (origin: str) -> corskit.Policy | None, sync or async",
+        )
+    elif config.policy_for is not None and config.default is not None:
+        problems.add(
+            "policy_for",
+            config.policy_for,
+            "can never be consulted because default names a policy for every path",
+            "remove default (paths no route names then ask policy_for), or remove policy_for",
+        )
+    ttl = config.policy_for_ttl
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 <= ttl <= 86400:
+        problems.add(
+            "policy_for_ttl",
+            ttl,
+            "is not a number of seconds from 0 to 86400",
+            "write how long policy_for's answer may be reused, e.g. 5; 0 asks every time",
+        )
 
 
 def unreached_policies(config: Config) -> list[str]:
@@ -421,6 +473,14 @@ def _routes_from(raw: object, problems: ProblemCollector) -> list[Route]:
             )
         )
     return routes
+
+
+def _enabled_from(document: Mapping[str, Any], problems: ProblemCollector) -> bool:
+    enabled = document.get("enabled", True)
+    if not isinstance(enabled, bool):
+        problems.add("enabled", enabled, "is not a boolean", "write enabled = true or false")
+        return True
+    return enabled
 
 
 def _unreadable(file: Path, reason: str, fix: str) -> ConfigError:

@@ -34,6 +34,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect, RoutingException
 
 from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.protocol.live import LiveConfig
 from ._core.protocol.report import Observer
 from .config import Config
 from .errors import ConfigError, ConfigProblem
@@ -62,8 +63,10 @@ class CORS:
     """The Flask extension. Pass a policy or config here, or set ``app.config["CORSKIT"]``.
 
     ``policy_or_config`` takes a :class:`corskit.Policy`, a :class:`corskit.Config`, a dict in
-    the ``Config.from_dict`` shape, or a TOML path (relative to ``app.root_path``); keyword
-    arguments build a single Policy. ``on_denial`` receives every :class:`corskit.DenialEvent`.
+    the ``Config.from_dict`` shape, a TOML path (relative to ``app.root_path``), or a
+    :class:`corskit.LiveConfig` (here or in ``app.config["CORSKIT"]``) to reload it while
+    serving; keyword arguments build a single Policy. ``on_denial`` receives every
+    :class:`corskit.DenialEvent`. :meth:`reconfigure` replaces the configuration at run time.
     ``debug=True`` (or ``app.config["CORSKIT_DEBUG"] = True``) logs every denial at WARNING and
     explains a refused preflight in its body, for development only; ``metrics`` (a
     :class:`corskit.metrics.CORSMetrics`) counts every request by kind and policy.
@@ -72,7 +75,7 @@ class CORS:
     def __init__(
         self,
         app: Flask | None = None,
-        policy_or_config: PolicyOrConfig | str | os.PathLike[str] | None = None,
+        policy_or_config: PolicyOrConfig | LiveConfig | str | os.PathLike[str] | None = None,
         *,
         on_denial: DenialHook | None = None,
         debug: bool | None = None,
@@ -84,6 +87,7 @@ class CORS:
         self._on_denial = on_denial
         self._debug = debug
         self._metrics = metrics
+        self._installed: list[CORSMiddleware] = []
         if app is not None:
             self.init_app(app)
 
@@ -96,16 +100,19 @@ class CORS:
             )
         config = self._config_for(app)
         rewrites = _proxy_rewrites(app.wsgi_app)
+        resolver = _ViewPolicy(app, rewrites)
         middleware = CORSMiddleware(
             app.wsgi_app,
             config,
             on_denial=self._on_denial,
             debug=self._debug_for(app),
             metrics=self._metrics,
-            resolve_policy=_ViewPolicy(app, frozenset(config.policies), rewrites),
+            resolve_policy=resolver,
         )
+        resolver.serves(middleware)
         app.wsgi_app = middleware  # type: ignore[method-assign]  # the documented way to wrap
         app.extensions[EXTENSION] = middleware
+        self._installed.append(middleware)
 
     def _debug_for(self, app: Flask) -> bool:
         """``debug=`` when given, else ``app.config["CORSKIT_DEBUG"]`` (never Flask's own debug:
@@ -121,7 +128,20 @@ class CORS:
             )
         return value
 
-    def _config_for(self, app: Flask) -> Config:
+    def reconfigure(self, policy: PolicyOrConfig | None = None, **policy_options: Any) -> Config:
+        """Replace the configuration of every app this extension serves, while serving.
+
+        Raises ConfigError and keeps the configuration in force when the new one is invalid
+        (or a view's mark names a policy it lacks).
+        """
+        if not self._installed:
+            raise RuntimeError("corskit.flask.CORS.reconfigure() before init_app(app)")
+        config = as_config(policy, policy_options)
+        for middleware in self._installed:
+            middleware.reconfigure(config)
+        return config
+
+    def _config_for(self, app: Flask) -> Config | LiveConfig:
         from_app = app.config.get(SETTING)
         given = self._policy is not None or bool(self._options)
         if given and from_app is not None:
@@ -136,6 +156,17 @@ class CORS:
         if given:
             if isinstance(self._policy, str | os.PathLike):
                 return Config.load(Path(app.root_path, os.fspath(self._policy)))
+            if isinstance(self._policy, LiveConfig):
+                if self._options:
+                    raise ConfigError(
+                        ConfigProblem(
+                            "policy",
+                            sorted(self._options),
+                            "are given next to a LiveConfig",
+                            "put the settings in the LiveConfig's configuration",
+                        )
+                    )
+                return self._policy
             return as_config(self._policy, self._options)
         if from_app is None:
             raise ConfigError(
@@ -149,6 +180,8 @@ class CORS:
             )
         if isinstance(from_app, str | os.PathLike):
             return Config.load(Path(app.root_path, os.fspath(from_app)))
+        if isinstance(from_app, LiveConfig):
+            return from_app
         return as_config(from_app, {})
 
 
@@ -166,20 +199,29 @@ class _ViewPolicy:
     once it serves), so a repeated path costs a dict lookup, not a Request and a match.
     """
 
-    __slots__ = ("_app", "_checked", "_memo", "_policies", "_rewrites")
+    __slots__ = ("_app", "_checked", "_memo", "_middleware", "_rewrites")
 
-    def __init__(
-        self, app: Flask, policies: frozenset[str], rewrites: tuple[_Rewrite, ...] = ()
-    ) -> None:
+    def __init__(self, app: Flask, rewrites: tuple[_Rewrite, ...] = ()) -> None:
         self._app = app
-        self._policies = policies
+        self._middleware: CORSMiddleware | None = None
         self._rewrites = rewrites
         self._checked = False
         self._memo: dict[tuple[object, ...], str | bool | None] = {}
 
+    def serves(self, middleware: CORSMiddleware) -> None:
+        """The middleware whose configuration the marks are checked against."""
+        self._middleware = middleware
+
+    def check(self, config: Config) -> None:
+        """Refuse a configuration lacking a marked policy (once views are known: serving)."""
+        if self._checked:
+            self._check_marks(config)
+
     def __call__(self, environ: dict[str, Any]) -> str | bool | None:
-        if not self._checked:
-            self._check_marks()  # views may be added after init_app: check once they serve
+        if not self._checked and self._middleware is not None:
+            # Views may be added after init_app: check once they serve.
+            self._check_marks(self._middleware.config)
+            self._checked = True
         if self._rewrites and any(name in environ for name in _FORWARDED):
             environ = _rewritten(environ, self._rewrites)
         method = environ.get("REQUEST_METHOD", "GET")
@@ -266,12 +308,11 @@ class _ViewPolicy:
             blueprint = blueprint.rpartition(".")[0]
         return chosen
 
-    def _check_marks(self) -> None:
+    def _check_marks(self, config: Config) -> None:
         """A mark naming no policy is a configuration error, reported before any request."""
         app = self._app
         targets = [*app.view_functions.items(), *app.blueprints.items()]
-        check_marks(((where, policy_of(target)) for where, target in targets), self._policies)
-        self._checked = True
+        check_marks(((where, policy_of(target)) for where, target in targets), config.policies)
 
 
 # -- the environ Flask will see ----------------------------------------------------------------

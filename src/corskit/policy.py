@@ -24,6 +24,7 @@ from ._core.model.origins import (
     Regex,
     parse_pattern,
 )
+from ._core.model.refinement import Refiner
 from .errors import ProblemCollector
 
 __all__ = ["DEFAULTS", "DEFAULT_METHODS", "OriginSource", "Policy", "PolicySettings"]
@@ -50,6 +51,7 @@ class PolicySettings(TypedDict, total=False):
     private_network: bool
     origin_source: OriginSource | None
     origin_source_ttl: float
+    refine: Refiner | None
     preflight_status: int
     preflight_deny_status: int
     deny_status: int | None
@@ -70,6 +72,7 @@ DEFAULTS: Final[Mapping[str, object]] = MappingProxyType(
         "private_network": False,
         "origin_source": None,
         "origin_source_ttl": 5.0,
+        "refine": None,
         "preflight_status": 204,
         "preflight_deny_status": 403,
         "deny_status": None,
@@ -108,6 +111,7 @@ class _PolicyFields:
     private_network: bool
     origin_source: OriginSource | None
     origin_source_ttl: float
+    refine: Refiner | None
     preflight_status: int
     preflight_deny_status: int
     deny_status: int | None
@@ -215,6 +219,7 @@ class _Validation:
         self.private_network = given["private_network"]
         self.origin_source = given["origin_source"]
         self.origin_source_ttl = given["origin_source_ttl"]
+        self.refine = given["refine"]
         self.preflight_status = given["preflight_status"]
         self.preflight_deny_status = given["preflight_deny_status"]
         self.deny_status = given["deny_status"]
@@ -246,6 +251,7 @@ class _Validation:
             private_network=self.private_network is True,
             origin_source=cast("OriginSource | None", self.origin_source),
             origin_source_ttl=cast("float", self.origin_source_ttl),
+            refine=cast("Refiner | None", self.refine),
             preflight_status=cast("int", self.preflight_status),
             preflight_deny_status=cast("int", self.preflight_deny_status),
             deny_status=cast("int | None", self.deny_status),
@@ -330,6 +336,13 @@ class _Validation:
                 self.origin_source,
                 "is not callable",
                 "pass a function (origin: str) -> bool, sync or async",
+            )
+        if self.refine is not None and not callable(self.refine):
+            problems.add(
+                "refine",
+                self.refine,
+                "is not callable",
+                "pass a function (origin: str) -> corskit.Refinement | None, sync or async",
             )
 
     def _validate_origins(self, problems: ProblemCollector) -> list[ParsedPattern]:

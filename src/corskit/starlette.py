@@ -35,6 +35,7 @@ from starlette.routing import BaseRoute, Host, Match, Mount, Router
 
 from . import asgi
 from ._core.model.coercion import PolicyOrConfig
+from ._core.protocol.live import LiveConfig
 from ._core.protocol.report import Observer
 from .config import Config
 from .events import DenialHook
@@ -108,13 +109,14 @@ class CORSMiddleware(asgi.CORSMiddleware):
     - ``app.add_middleware(corskit.starlette.CORSMiddleware, policy=config)``.
 
     A mark naming a policy the config lacks is a :class:`corskit.ConfigError` here, at
-    construction, rather than a failure on the first request that reaches it.
+    construction, rather than a failure on the first request that reaches it; the same check
+    refuses a :meth:`reconfigure` whose configuration lacks a marked policy.
     """
 
     def __init__(
         self,
         app: asgi.ASGIApp,
-        policy: PolicyOrConfig | None = None,
+        policy: PolicyOrConfig | LiveConfig | None = None,
         *,
         check_websocket_origin: bool = False,
         on_denial: DenialHook | None = None,
@@ -130,10 +132,9 @@ class CORSMiddleware(asgi.CORSMiddleware):
             on_denial=on_denial,
             debug=debug,
             metrics=metrics,
-            resolve_policy=resolver,
+            resolve_policy=resolver,  # its check(config) runs for every config installed
             **policy_options,
         )
-        resolver.check(self.config)
 
 
 # -- matching, as the router does ----------------------------------------------------------

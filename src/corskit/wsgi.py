@@ -13,13 +13,15 @@ from http import HTTPStatus
 from types import MethodType, TracebackType
 from typing import Any
 
-from ._core.model.coercion import PolicyOrConfig, as_config
+from ._core.model.coercion import PolicyOrConfig
 from ._core.protocol.compiled import CompiledConfig, PolicyResolver
 from ._core.protocol.engine import Decision, Engine, Kind
+from ._core.protocol.live import Compile, LiveConfig, attach
 from ._core.protocol.readers import UnreadableRequestError, cgi_preflight, cgi_value
 from ._core.protocol.report import DenialReporter, Observer
 from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
-from .errors import ConfigError, ConfigProblem
+from .config import Config
+from .errors import ConfigError
 from .events import DenialHook, escape_for_log
 
 __all__ = ["CORSMiddleware"]
@@ -77,12 +79,22 @@ class CORSMiddleware:
     ``metrics`` (a :class:`corskit.metrics.CORSMetrics`) counts every request by kind and
     policy. ``resolve_policy(environ)`` lets a framework integration pick the policy per route:
     a policy name, ``False`` for no CORS, or ``None`` to fall back to the path routes.
+
+    ``policy`` may be a :class:`corskit.LiveConfig` shared with other middlewares;
+    :meth:`reconfigure` replaces the configuration while serving (docs/reconfiguration.md).
     """
+
+    config: Config
+    """The configuration in force."""
+    live: LiveConfig
+    """What this middleware follows: replace its configuration to reconfigure it."""
+    _compiled: CompiledConfig[str]
+    _engine: Engine[str] | None
 
     def __init__(
         self,
         app: WSGIApp,
-        policy: PolicyOrConfig | None = None,
+        policy: PolicyOrConfig | LiveConfig | None = None,
         *,
         on_denial: DenialHook | None = None,
         debug: bool = False,
@@ -91,23 +103,8 @@ class CORSMiddleware:
         **policy_options: Any,
     ) -> None:
         self.app = app
-        self.config = as_config(policy, policy_options)
-        self._compiled = CompiledConfig(self.config, str)
-        for name, engine in self._compiled.engines.items():
-            if not engine.can_ask_sync:
-                raise ConfigError(
-                    ConfigProblem(
-                        f"policies.{name}.origin_source",
-                        engine.policy.origin_source,
-                        "is async, and a WSGI server cannot await it",
-                        "give a synchronous callable (or a store with is_allowed())",
-                    )
-                )
-        router = self._compiled.router
         self._resolve = resolve_policy
-        static = router.is_static and resolve_policy is None
-        # The one engine every request gets, or None: ask the router per request.
-        self._engine = router.default if static else None
+        self.live = attach(policy, policy_options, self._install)
         self._on_denial = on_denial
         reporter = DenialReporter(
             str, on_denial, debug=debug, metrics=metrics, route_path=_router_path
@@ -212,6 +209,33 @@ class CORSMiddleware:
             return result  # keep the server's sendfile path
         error_headers = (*_ERROR_HEADERS, *_MERGE((), cors))
         return _UntilFirstChunk(result, start_response, error_headers)
+
+    def reconfigure(self, policy: PolicyOrConfig | None = None, **policy_options: Any) -> Config:
+        """Replace the configuration while serving; raises ConfigError and keeps the old one.
+
+        Every middleware sharing this one's :class:`corskit.LiveConfig` changes with it.
+        """
+        return self.live.replace(policy, **policy_options)
+
+    def _install(self, config: Config, compile: Compile) -> Callable[[], None]:
+        """Build what requests read for ``config``; the commit swaps it in (see live.py)."""
+        compiled = compile(str, sync=True)  # refuses hooks a WSGI server would have to await
+        check = getattr(self._resolve, "check", None)
+        if check is not None:
+            check(config)  # a framework's marks must name policies of the new config
+        router = compiled.router
+        static = router.is_static and self._resolve is None
+        # The one engine every request gets, or None: ask the router per request.
+        engine = router.default if static else None
+
+        def commit() -> None:
+            # A request reads _engine once, then _compiled only if it was None: either way
+            # it sees one configuration whole.
+            self.config = config
+            self._compiled = compiled
+            self._engine = engine
+
+        return commit
 
     def _engine_for(self, environ: Environ) -> Engine[str] | None:
         path = _router_path(environ)

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 from . import conf
 from .decorators import policy_of
 
-__all__ = ["check_middleware", "check_settings", "check_view_policies", "register"]
+__all__ = ["check_middleware", "check_settings", "check_view_policies", "register", "view_marks"]
 
 MIDDLEWARE_PATH = "corskit.django.CORSMiddleware"
 # Middleware that never answers nor redirects a request on its own, so it may come first.
@@ -113,6 +113,15 @@ def check_view_policies(app_configs: Any = None, **kwargs: Any) -> Messages:
                 )
             )
     return messages
+
+
+def view_marks() -> list[tuple[str, Any]]:
+    """(route, mark) of every view in the URLconf (none when it cannot be loaded)."""
+    try:
+        patterns = list(get_resolver().url_patterns)
+    except Exception:  # a broken URLconf is Django's own check (urls.E*) to report
+        return []
+    return [(route, policy_of(view)) for route, view in _views(patterns, "")]
 
 
 def _views(patterns: Sequence[Any], prefix: str) -> Iterator[tuple[str, Any]]:

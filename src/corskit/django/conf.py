@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings  # type: ignore[import-untyped]  # Django ships no type hints
 from django.utils.module_loading import import_string  # type: ignore[import-untyped]  # idem
 
+from .._core.protocol.live import LiveConfig
 from .._core.protocol.report import Observer
 from ..config import Config, coerce_config
 from ..errors import ConfigError, ConfigProblem
@@ -66,6 +67,8 @@ def config_from(value: object) -> Config:
         )
     if isinstance(value, str | os.PathLike):
         return Config.load(os.fspath(value))
+    if isinstance(value, LiveConfig):
+        return value.config  # the configuration in force; the middleware follows its changes
     if isinstance(value, Mapping) and DEBUG_KEY in value:
         value = {key: item for key, item in value.items() if key != DEBUG_KEY}
     return coerce_config(

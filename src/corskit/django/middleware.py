@@ -20,6 +20,10 @@ view's when its policy applies, an early response's when any view it could stand
 so a shared cache (Django's own per-site cache included) never serves one origin's copy to
 another.
 
+``CORSKIT`` may be a :class:`corskit.LiveConfig` (``corskit.LiveConfig.load("cors.toml")``):
+the middleware then follows it, so the file's changes (or ``live.replace(...)``) take effect
+while serving; a change whose configuration lacks a policy a view's mark names is refused.
+
 It must come first in ``MIDDLEWARE`` (system check ``corskit.W001`` says so otherwise): its
 ``process_view`` must run before any other (an authentication check there would refuse a
 preflight), and every response an inner layer produces (a 404, a redirect, the 500 Django makes
@@ -43,13 +47,17 @@ from django.utils.cache import (  # type: ignore[import-untyped]  # idem
 
 from .._core.protocol.compiled import CompiledConfig
 from .._core.protocol.engine import Decision, Engine, Kind
+from .._core.protocol.live import Compile, LiveConfig, attach
 from .._core.protocol.readers import cgi_origin, cgi_preflight
 from .._core.protocol.report import DenialReporter
 from .._core.protocol.vary import GRANT_NAMES
+from ..config import Config
 from ..errors import ConfigError
 from ..events import DenialHook
+from ..marks import check_marks
 from ..reasons import Reason
 from . import conf
+from .checks import view_marks
 from .decorators import policy_of
 from .readings import candidate_views
 
@@ -65,23 +73,33 @@ _VARY_ORIGIN = ("Origin",)
 
 
 class _Settings:
-    """The compiled configuration, and the setting objects it was built from."""
+    """The compiled configuration, and the setting objects it was built from.
+
+    Never changed once built: a LiveConfig's new configuration is a new _Settings, swapped in
+    whole, so a request reading ``middleware._settings`` once sees one configuration.
+    """
 
     __slots__ = ("compiled", "observe", "on_denial", "refuses", "report", "settings")
 
-    def __init__(self, settings: tuple[object, ...]) -> None:
+    def __init__(
+        self, settings: tuple[object, ...], compiled: CompiledConfig[str] | None = None
+    ) -> None:
         setting, hook_setting, debug_setting, metrics_setting = settings
         try:
-            config = conf.config_from(setting)
+            config = compiled.config if compiled is not None else conf.config_from(setting)
             self.on_denial: DenialHook | None = conf.on_denial_from(hook_setting)
             debug = conf.debug_from(setting, debug_setting)
             metrics = conf.metrics_from(metrics_setting)
         except ConfigError as error:
             lines = "\n".join(f"  - {conf.describe(p)}; {p.fix}" for p in error.errors)
             raise ImproperlyConfigured(f"corskit: invalid CORS settings:\n{lines}") from error
-        self.compiled: CompiledConfig[str] = CompiledConfig(config, str)
-        self.refuses = any(p.deny_status is not None for p in config.policies.values())
-        """Some policy refuses denied origins before the view: process_view must look."""
+        self.compiled: CompiledConfig[str] = (
+            compiled if compiled is not None else CompiledConfig(config, str)
+        )
+        self.refuses = config.policy_for is not None or any(
+            p.deny_status is not None for p in config.policies.values()
+        )
+        """Some policy may refuse denied origins before the view: process_view must look."""
         reporter = DenialReporter(str, self.on_denial, debug=debug, metrics=metrics)
         self.report = reporter.report
         self.observe = reporter.observe
@@ -96,6 +114,40 @@ def _read_settings() -> tuple[object, ...]:
         conf.read(conf.DEBUG_SETTING),
         conf.read(conf.METRICS_SETTING),
     )
+
+
+class _Following:
+    """A middleware's subscription to the LiveConfig its ``CORSKIT`` setting names.
+
+    The middleware holds it (the LiveConfig holds it weakly): when the setting changes
+    (``override_settings``), the middleware drops it and the old LiveConfig forgets it.
+    """
+
+    __slots__ = ("__weakref__", "live", "middleware", "settings", "started")
+
+    def __init__(
+        self, middleware: CORSMiddleware, live: LiveConfig, settings: tuple[object, ...]
+    ) -> None:
+        self.middleware = middleware
+        self.live = live
+        self.settings = settings
+        """The setting objects the subscription was made for (CORSKIT is ``live``)."""
+        self.started = False
+
+    def install(self, config: Config, compile: Compile) -> Callable[[], None]:
+        if self.started:  # at start-up, the system checks judge the marks (corskit.E002)
+            check_marks(view_marks(), config.policies)
+        self.started = True
+        try:
+            settings = _Settings(self.settings, compile(str))
+        except ImproperlyConfigured as error:
+            raise ConfigError(str(error)) from error
+
+        def commit() -> None:
+            if self.middleware._following is self:
+                self.middleware._settings = settings
+
+        return commit
 
 
 class _Answer(HttpResponse):  # type: ignore[misc]  # HttpResponse is untyped (Any)
@@ -119,7 +171,8 @@ class CORSMiddleware:
             self.process_view = self._process_view_async
         else:
             self.process_view = self._process_view_sync
-        self._settings = _Settings(_read_settings())
+        self._following: _Following | None = None
+        self._settings = self._settings_for(_read_settings())
 
     def __call__(self, request: Request) -> Response:
         if self._is_async:
@@ -190,8 +243,21 @@ class CORSMiddleware:
         current = self._settings
         settings = _read_settings()
         if any(new is not old for new, old in zip(settings, current.settings, strict=True)):
-            current = self._settings = _Settings(settings)
+            current = self._settings = self._settings_for(settings)
         return current
+
+    def _settings_for(self, settings: tuple[object, ...]) -> _Settings:
+        setting = settings[0]
+        if not isinstance(setting, LiveConfig):
+            self._following = None
+            return _Settings(settings)
+        following = self._following = _Following(self, setting, settings)
+        try:
+            attach(setting, {}, following.install)  # its commit sets self._settings
+        except ConfigError as error:
+            lines = "\n".join(f"  - {conf.describe(p)}; {p.fix}" for p in error.errors)
+            raise ImproperlyConfigured(f"corskit: invalid CORS settings:\n{lines}") from error
+        return self._settings
 
 
 def _engine_before_view(current: _Settings, request: Request, view: View) -> Engine[str] | None:

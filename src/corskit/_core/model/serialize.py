@@ -12,7 +12,8 @@ from .origins import Regex
 __all__ = ["to_dict"]
 
 
-_POLICY_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name != "origin_source"}
+_CODE = ("origin_source", "refine")  # Python code: no file can hold it
+_POLICY_DEFAULTS = {name: value for name, value in DEFAULTS.items() if name not in _CODE}
 
 
 def to_dict(policy_or_config: Policy | Config) -> dict[str, Any]:
@@ -28,6 +29,8 @@ def to_dict(policy_or_config: Policy | Config) -> dict[str, Any]:
         else policy_or_config
     )
     document: dict[str, Any] = {}
+    if not config.enabled:
+        document["enabled"] = False
     if config.default is not None:
         document["default"] = config.default
     document["policies"] = {
@@ -39,11 +42,13 @@ def to_dict(policy_or_config: Policy | Config) -> dict[str, Any]:
 
 
 def _policy_dict(name: str, policy: Policy) -> dict[str, Any]:
-    if policy.origin_source is not None:
+    for code in _CODE:
+        if getattr(policy, code) is None:
+            continue
         raise ConfigError(
             ConfigProblem(
-                f"policies.{name}.origin_source",
-                policy.origin_source,
+                f"policies.{name}.{code}",
+                getattr(policy, code),
                 "is Python code and cannot be written to a file",
                 "keep this policy in Python, or give its origins as a list or a store URL",
             )

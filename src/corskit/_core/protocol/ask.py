@@ -17,6 +17,10 @@ garbage never reaches user code or a database. What the asker adds around the so
   the async face from ASGI, instead of being called.
 
 An async-only source cannot be asked synchronously: the sync face refuses it with a clear log.
+
+The same machinery asks the two other hooks (``Policy.refine``, ``Config.policy_for``; see
+``hooks.py``): an asker is built with an ``interpret`` function that turns the hook's raw
+answer into what the memo keeps (a yes/no for a source, a compiled engine for the hooks).
 """
 
 from __future__ import annotations
@@ -27,23 +31,25 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ...policy import Policy
 from ...reasons import Reason
 from ..model.origins import parse_request_origin
 
-__all__ = ["SourceAsker", "SourceVerdicts"]
+__all__ = ["SourceAsker", "SourceVerdicts", "is_async_callable"]
 
 logger = logging.getLogger("corskit")
 
 MAX_REMEMBERED = 4096
 
+T = TypeVar("T")
+
 Verdict = bool | Reason
 """A source's answer (True: allowed, False: not), or the Reason it could not answer."""
 
 
-class SourceVerdicts:
+class SourceVerdicts(Generic[T]):
     """A bounded, expiring memo of one source's answers, keyed by serialized origin."""
 
     __slots__ = ("_clock", "_entries", "_ttl")
@@ -51,9 +57,9 @@ class SourceVerdicts:
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl = ttl
         self._clock = clock
-        self._entries: dict[str, tuple[float, bool]] = {}
+        self._entries: dict[str, tuple[float, T]] = {}
 
-    def get(self, origin: str) -> bool | None:
+    def get(self, origin: str) -> T | None:
         entry = self._entries.get(origin)
         if entry is None:
             return None
@@ -63,7 +69,7 @@ class SourceVerdicts:
             return None
         return allowed
 
-    def put(self, origin: str, allowed: bool) -> None:
+    def put(self, origin: str, allowed: T) -> None:
         if self._ttl <= 0:
             return
         entries = self._entries
@@ -72,13 +78,23 @@ class SourceVerdicts:
         entries[origin] = (self._clock() + self._ttl, allowed)
 
 
-class SourceAsker:
+class SourceAsker(Generic[T]):
     """Asks one origin source, the way its shape and the server's mode call for.
 
-    Built once per engine (:meth:`for_policy`); shared by every request of that engine.
+    Built once per engine (:meth:`for_policy`, :meth:`for_hook`); shared by every request of
+    that engine. ``interpret`` turns the source's raw answer into the remembered value ``T``.
     """
 
-    __slots__ = ("_call", "_call_is_async", "_face", "_face_async", "_in_flight", "memo")
+    __slots__ = (
+        "_call",
+        "_call_is_async",
+        "_face",
+        "_face_async",
+        "_in_flight",
+        "_interpret",
+        "_what",
+        "memo",
+    )
 
     def __init__(
         self,
@@ -86,27 +102,51 @@ class SourceAsker:
         ttl: float,
         *,
         is_async: bool,
+        interpret: Callable[[object], T],
         clock: Callable[[], float] = time.monotonic,
+        what: str = "origin_source",
+        faces: bool = True,
     ) -> None:
-        face = getattr(source, "is_allowed", None)
-        face_async = getattr(source, "is_allowed_async", None)
+        face = getattr(source, "is_allowed", None) if faces else None
+        face_async = getattr(source, "is_allowed_async", None) if faces else None
         has_faces = callable(face) and callable(face_async)
         self._face: Callable[[str], object] | None = face if has_faces else None
         self._face_async: Callable[[str], object] | None = face_async if has_faces else None
         self._call = source
         self._call_is_async = is_async
-        caches_itself = getattr(source, "caches_itself", False) is True
-        self.memo: SourceVerdicts | None = None if caches_itself else SourceVerdicts(ttl, clock)
+        self._interpret = interpret
+        self._what = what
+        caches_itself = faces and getattr(source, "caches_itself", False) is True
+        self.memo: SourceVerdicts[T] | None = None if caches_itself else SourceVerdicts(ttl, clock)
         """Remembered answers, or None for a source that caches itself."""
-        self._in_flight: dict[str, asyncio.Task[Verdict]] = {}
+        self._in_flight: dict[str, asyncio.Task[T | Reason]] = {}
 
     @classmethod
-    def for_policy(cls, policy: Policy) -> SourceAsker | None:
+    def for_policy(cls, policy: Policy) -> SourceAsker[bool] | None:
         """The asker of ``policy.origin_source``, or None when the policy has no source."""
         source = policy.origin_source
         if source is None:
             return None
-        return cls(source, policy.origin_source_ttl, is_async=policy.origin_source_is_async)
+        return SourceAsker(
+            source,
+            policy.origin_source_ttl,
+            is_async=policy.origin_source_is_async,
+            interpret=_is_true,
+        )
+
+    @classmethod
+    def for_hook(
+        cls, hook: Callable[[str], Any], ttl: float, interpret: Callable[[object], T], what: str
+    ) -> SourceAsker[T]:
+        """The asker of a hook called ``(origin)`` (``refine``, ``policy_for``): no store faces."""
+        return SourceAsker(
+            hook,
+            ttl,
+            is_async=is_async_callable(hook),
+            interpret=interpret,
+            what=what,
+            faces=False,
+        )
 
     @property
     def can_ask_sync(self) -> bool:
@@ -115,35 +155,38 @@ class SourceAsker:
 
     # -- sync ------------------------------------------------------------------------------
 
-    def ask_sync(self, origin: str) -> Verdict:
+    def ask_sync(self, origin: str) -> T | Reason:
         """The source's answer about ``origin``, from a synchronous server (no event loop)."""
         known = self._known(origin)
         if known is not None:
             return known
         if not self.can_ask_sync:
             logger.error(
-                "corskit: an async origin_source cannot be used from WSGI; give a synchronous "
-                "callable, or a store with is_allowed(); the origin is refused"
+                "corskit: an async %s cannot be used from WSGI; give a synchronous "
+                "callable, or a store with is_allowed(); the origin is refused",
+                self._what,
             )
             return Reason.ORIGIN_SOURCE_FAILED
         ask = self._face if self._face is not None else self._call
         try:
             answer = ask(origin)
         except Exception:
-            logger.exception("corskit: origin_source failed; the origin is refused")
+            logger.exception("corskit: %s failed; the origin is refused", self._what)
             return Reason.ORIGIN_SOURCE_FAILED
         if inspect.isawaitable(answer):
             _close(answer)
             logger.error(
-                "corskit: the origin_source answered with an awaitable: an async origin_source "
-                "cannot be used from WSGI; the origin is refused"
+                "corskit: the %s answered with an awaitable: an async %s "
+                "cannot be used from WSGI; the origin is refused",
+                self._what,
+                self._what,
             )
             return Reason.ORIGIN_SOURCE_FAILED
-        return self._remember(origin, answer is True)
+        return self._remember(origin, answer)
 
     # -- async -----------------------------------------------------------------------------
 
-    async def ask_async(self, origin: str) -> Verdict:
+    async def ask_async(self, origin: str) -> T | Reason:
         """The source's answer about ``origin``, from an event loop; one question per origin.
 
         Concurrent callers with the same origin await the same task. A caller cancelled while
@@ -160,7 +203,7 @@ class SourceAsker:
             pending.add_done_callback(partial(self._landed, origin))
         return await asyncio.shield(pending)
 
-    async def _ask_now(self, origin: str) -> Verdict:
+    async def _ask_now(self, origin: str) -> T | Reason:
         try:
             answer: object
             if self._face_async is not None:
@@ -173,27 +216,45 @@ class SourceAsker:
             if inspect.isawaitable(answer):
                 answer = await answer
         except Exception:
-            logger.exception("corskit: origin_source failed; the origin is refused")
+            logger.exception("corskit: %s failed; the origin is refused", self._what)
             return Reason.ORIGIN_SOURCE_FAILED
-        return self._remember(origin, answer is True)
+        return self._remember(origin, answer)
 
-    def _landed(self, origin: str, task: asyncio.Task[Verdict]) -> None:
+    def _landed(self, origin: str, task: asyncio.Task[T | Reason]) -> None:
         if self._in_flight.get(origin) is task:
             del self._in_flight[origin]
 
     # -- shared ----------------------------------------------------------------------------
 
-    def _known(self, origin: str) -> Verdict | None:
+    def _known(self, origin: str) -> T | Reason | None:
         """A verdict without asking: malformed origins never reach the source; the memo."""
         if parse_request_origin(origin) is None:
             return Reason.ORIGIN_MALFORMED
         memo = self.memo
         return memo.get(origin) if memo is not None else None
 
-    def _remember(self, origin: str, allowed: bool) -> bool:
+    def _remember(self, origin: str, answer: object) -> T | Reason:
+        try:
+            interpreted = self._interpret(answer)
+        except Exception:
+            logger.exception(
+                "corskit: %s's answer cannot be used; the origin is refused", self._what
+            )
+            return Reason.ORIGIN_SOURCE_FAILED
         if self.memo is not None:
-            self.memo.put(origin, allowed)
-        return allowed
+            self.memo.put(origin, interpreted)
+        return interpreted
+
+
+def _is_true(answer: object) -> bool:
+    """An origin source's answer: only ``True`` allows (a truthy string does not)."""
+    return answer is True
+
+
+def is_async_callable(hook: object) -> bool:
+    """True for an ``async def`` function or an object whose ``__call__`` is one."""
+    call = getattr(hook, "__call__", None)  # noqa: B004 - objects with async __call__
+    return inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(call)
 
 
 def _close(awaitable: Awaitable[object]) -> None:

@@ -358,7 +358,7 @@ class Engine(Generic[W]):
         """False when the policy's origin source is async-only (a WSGI server cannot await)."""
         return self.source_asker is None or self.source_asker.can_ask_sync
 
-    def _asker(self) -> SourceAsker:
+    def _asker(self) -> SourceAsker[bool]:
         asker = self.source_asker
         assert asker is not None  # ASK_SOURCE is only ever answered when there is a source
         return asker
