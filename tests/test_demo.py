@@ -194,3 +194,54 @@ def test_admin_refuses_a_bad_origin_with_the_reason(demo: Demo) -> None:
     body = json.dumps({"client": "demo-spa", "origin": "https://app.example.com/path"}).encode()
     status, _, answer = demo.request("POST", f"{demo.api}/admin/origins", {}, body)
     assert status == 400 and "origin" in json.loads(answer)["error"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _start_main_job(store: Path) -> tuple[subprocess.Popen[str], list[str], float]:
+    """``./scripts/run`` as the README gives it; the lines up to the URLs, and the time."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    started = time.monotonic()
+    process = subprocess.Popen(
+        ["./scripts/run", "--api-port", "0", "--page-port", "0", "--store", f"sqlite:///{store}"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    deadline = started + 300
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if "the admin page:" in line:
+            return process, lines, time.monotonic() - started
+    process.kill()
+    pytest.fail("./scripts/run did not print the demo's URLs:\n" + "\n".join(lines))
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    os.killpg(process.pid, 15)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.wait(timeout=10)
+
+
+def test_the_readme_main_job_starts_the_demo_and_a_second_start_skips_the_install(
+    tmp_path: Path,
+) -> None:
+    first, lines, _ = _start_main_job(tmp_path / "clients.db")
+    try:
+        assert any(line.startswith("  the page (another origin): http://127.0.0.1:") for line in lines)
+    finally:
+        _stop(first)
+    second, lines, seconds = _start_main_job(tmp_path / "clients.db")
+    try:
+        assert not any("preparing" in line for line in lines), lines
+        assert seconds < 10, f"a second start took {seconds:.1f} s"
+    finally:
+        _stop(second)
