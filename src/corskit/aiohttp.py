@@ -97,7 +97,7 @@ class CORS:
         reporter = DenialReporter(
             str, on_denial, debug=debug, metrics=metrics, route_path=_router_path
         )
-        self._report = reporter.report  # a bound method: the cheapest call
+        self._report_denial = reporter.report  # a bound method: the cheapest call
         self._observe = reporter.observe  # None: no metrics
         self._marked = True  # until startup has looked at the handlers
 
@@ -141,7 +141,7 @@ class CORS:
                 self._observe(Kind.ACTUAL_OK, engine.name, None)
             request[_STATE] = decision.headers
             return await handler(request)
-        self._report(engine, decision, request.method, request.path, origin, None, request)
+        self._report_denial(engine, decision, request.method, request.path, origin, None, request)
         request[_STATE] = ()
         if decision.status is not None:
             return web.Response(status=decision.status)
@@ -172,7 +172,7 @@ class CORS:
     ) -> web.StreamResponse:
         decision = await engine.preflight_async(*facts)
         if decision.kind is Kind.PREFLIGHT_DENIED:
-            decision = self._report(
+            decision = self._report_denial(
                 engine, decision, "OPTIONS", request.path, facts[0], facts, request
             )
         elif self._observe is not None:

@@ -115,7 +115,7 @@ class CORSMiddleware:
         reporter = DenialReporter(
             bytes, on_denial, debug=debug, metrics=metrics, route_path=route_path
         )
-        self._report = reporter.report  # a bound method: the cheapest call
+        self._report_denial = reporter.report  # a bound method: the cheapest call
         # Metrics count the requests allowed here (denials: in the reporter); None: no metrics.
         self._observe = reporter.observe
 
@@ -188,7 +188,7 @@ class CORSMiddleware:
                 if decision.kind is _ASK_SOURCE:
                     decision = await engine.actual_async(origin)
                 if decision.kind is not _ALLOWED:
-                    self._report(
+                    self._report_denial(
                         engine,
                         decision,
                         scope["method"],
@@ -302,7 +302,7 @@ class CORSMiddleware:
                 decision = await engine.preflight_async(*facts)
         if decision.kind is Kind.PREFLIGHT_DENIED:
             path = scope.get("path", "")
-            return self._report(engine, decision, "OPTIONS", path, facts[0], facts, scope)
+            return self._report_denial(engine, decision, "OPTIONS", path, facts[0], facts, scope)
         if self._observe is not None:
             self._observe(decision.kind, engine.name, None)
         return decision
@@ -351,7 +351,7 @@ class CORSMiddleware:
             if engine is None
             else engine.denied_actual(Reason.WEBSOCKET_ORIGIN_NOT_ALLOWED)
         )
-        self._report(engine, denied, "GET", scope.get("path", ""), origin, None, scope)
+        self._report_denial(engine, denied, "GET", scope.get("path", ""), origin, None, scope)
         return False
 
 

@@ -109,7 +109,7 @@ class CORSMiddleware:
         reporter = DenialReporter(
             str, on_denial, debug=debug, metrics=metrics, route_path=_router_path
         )
-        self._report = reporter.report  # a bound method: the cheapest call
+        self._report_denial = reporter.report  # a bound method: the cheapest call
         # Metrics count the requests allowed here (denials: in the reporter); None: no metrics.
         self._observe = reporter.observe
 
@@ -166,7 +166,7 @@ class CORSMiddleware:
                 if decision.kind is _ASK_SOURCE:
                     decision = engine.actual_sync(origin)
                 if decision.kind is not _ALLOWED:
-                    self._report(
+                    self._report_denial(
                         engine,
                         decision,
                         environ["REQUEST_METHOD"],
@@ -277,7 +277,7 @@ class CORSMiddleware:
                 decision = engine.preflight_sync(*facts)
         if decision.kind is Kind.PREFLIGHT_DENIED:
             path = environ.get("PATH_INFO", "")
-            return self._report(engine, decision, "OPTIONS", path, facts[0], facts, environ)
+            return self._report_denial(engine, decision, "OPTIONS", path, facts[0], facts, environ)
         if self._observe is not None:
             self._observe(decision.kind, engine.name, None)
         return decision
