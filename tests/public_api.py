@@ -38,9 +38,14 @@ def _describe(obj: Any) -> Any:
     if inspect.ismodule(obj):
         return {"module": obj.__name__}
     if inspect.isclass(obj):
+        # corskit's own classes in the MRO: a method moved to a private base stays public
+        own: dict[str, Any] = {}
+        for klass in reversed(obj.__mro__):
+            if klass.__module__.startswith("corskit"):
+                own.update(vars(klass))
         members = {
             name: _signature(member)
-            for name, member in sorted(vars(obj).items())
+            for name, member in sorted(own.items())
             if not name.startswith("_") and callable(member)
         }
         return {"class": _signature(obj), "methods": members}

@@ -15,9 +15,9 @@ from types import MethodType
 from typing import Any, TypeVar
 
 from ._core.model.coercion import PolicyOrConfig
-from ._core.protocol.compiled import CompiledConfig, PolicyResolver
+from ._core.protocol.compiled import PolicyResolver
 from ._core.protocol.engine import Decision, Engine, Kind
-from ._core.protocol.live import Compile, LiveConfig, attach
+from ._core.protocol.live import LiveConfig
 from ._core.protocol.readers import (
     PreflightFacts,
     UnreadableRequestError,
@@ -26,9 +26,9 @@ from ._core.protocol.readers import (
     asgi_preflight,
     asgi_value,
 )
-from ._core.protocol.report import DenialReporter, Observer
+from ._core.protocol.report import Observer
+from ._core.protocol.serving import FollowsLiveConfig
 from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
-from .config import Config
 from .errors import ConfigError
 from .events import DenialHook, escape_for_log
 from .reasons import Reason
@@ -71,7 +71,7 @@ def _encode(text: str) -> bytes:
 _MERGE = HeaderMerger(_encode).merge
 
 
-class CORSMiddleware:
+class CORSMiddleware(FollowsLiveConfig[bytes]):
     """ASGI middleware applying a :class:`corskit.Policy` or :class:`corskit.Config`.
 
     ``check_websocket_origin=True`` also refuses WebSocket handshakes whose Origin the policy
@@ -88,12 +88,8 @@ class CORSMiddleware:
     :meth:`reconfigure` replaces the configuration while serving (docs/reconfiguration.md).
     """
 
-    config: Config
-    """The configuration in force."""
-    live: LiveConfig
-    """What this middleware follows: replace its configuration to reconfigure it."""
-    _compiled: CompiledConfig[bytes]
-    _engine: Engine[bytes] | None
+    _wire = bytes
+    _sync = False
 
     def __init__(
         self,
@@ -108,16 +104,16 @@ class CORSMiddleware:
         **policy_options: Any,
     ) -> None:
         self.app = app
-        self._resolve = resolve_policy
-        self.live = attach(policy, policy_options, self._install)
         self._check_websocket = check_websocket_origin
-        self._on_denial = on_denial
-        reporter = DenialReporter(
-            bytes, on_denial, debug=debug, metrics=metrics, route_path=route_path
+        self._follow(
+            policy,
+            policy_options,
+            resolve_policy=resolve_policy,
+            on_denial=on_denial,
+            debug=debug,
+            metrics=metrics,
+            route_path=route_path,
         )
-        self._report_denial = reporter.report  # a bound method: the cheapest call
-        # Metrics count the requests allowed here (denials: in the reporter); None: no metrics.
-        self._observe = reporter.observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # True once the app or the server has the request: what they raise is theirs. Before,
@@ -229,33 +225,6 @@ class CORSMiddleware:
                     headers.append(_CONNECTION_CLOSE)
                 await _respond(send, 500, headers, _ERROR_BODY)
             raise
-
-    def reconfigure(self, policy: PolicyOrConfig | None = None, **policy_options: Any) -> Config:
-        """Replace the configuration while serving; raises ConfigError and keeps the old one.
-
-        Every middleware sharing this one's :class:`corskit.LiveConfig` changes with it.
-        """
-        return self.live.replace(policy, **policy_options)
-
-    def _install(self, config: Config, compile: Compile) -> Callable[[], None]:
-        """Build what requests read for ``config``; the commit swaps it in (see live.py)."""
-        compiled = compile(bytes)
-        check = getattr(self._resolve, "check", None)
-        if check is not None:
-            check(config)  # a framework's marks must name policies of the new config
-        router = compiled.router
-        static = router.is_static and self._resolve is None
-        # The one engine every request gets, or None: ask the router per request.
-        engine = router.default if static else None
-
-        def commit() -> None:
-            # A request reads _engine once, then _compiled only if it was None: either way
-            # it sees one configuration whole.
-            self.config = config
-            self._compiled = compiled
-            self._engine = engine
-
-        return commit
 
     def _engine_for(self, scope: Scope) -> Engine[bytes] | None:
         path: str | tuple[str, ...] = scope["path"]

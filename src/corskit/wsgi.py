@@ -14,13 +14,13 @@ from types import MethodType, TracebackType
 from typing import Any
 
 from ._core.model.coercion import PolicyOrConfig
-from ._core.protocol.compiled import CompiledConfig, PolicyResolver
+from ._core.protocol.compiled import PolicyResolver
 from ._core.protocol.engine import Decision, Engine, Kind
-from ._core.protocol.live import Compile, LiveConfig, attach
+from ._core.protocol.live import LiveConfig
 from ._core.protocol.readers import UnreadableRequestError, cgi_preflight, cgi_value
-from ._core.protocol.report import DenialReporter, Observer
+from ._core.protocol.report import Observer
+from ._core.protocol.serving import FollowsLiveConfig
 from ._core.protocol.vary import CAREFUL_LENGTHS, HeaderMerger
-from .config import Config
 from .errors import ConfigError
 from .events import DenialHook, escape_for_log
 
@@ -70,7 +70,7 @@ _STATUS_LINES = {int(status): f"{int(status)} {status.phrase}" for status in HTT
 _STATUS_500 = _STATUS_LINES[500]
 
 
-class CORSMiddleware:
+class CORSMiddleware(FollowsLiveConfig[str]):
     """WSGI middleware applying a :class:`corskit.Policy` or :class:`corskit.Config`.
 
     ``on_denial`` receives a :class:`corskit.DenialEvent` per denial. ``debug=True`` logs every
@@ -84,12 +84,8 @@ class CORSMiddleware:
     :meth:`reconfigure` replaces the configuration while serving (docs/reconfiguration.md).
     """
 
-    config: Config
-    """The configuration in force."""
-    live: LiveConfig
-    """What this middleware follows: replace its configuration to reconfigure it."""
-    _compiled: CompiledConfig[str]
-    _engine: Engine[str] | None
+    _wire = str
+    _sync = True
 
     def __init__(
         self,
@@ -103,15 +99,15 @@ class CORSMiddleware:
         **policy_options: Any,
     ) -> None:
         self.app = app
-        self._resolve = resolve_policy
-        self.live = attach(policy, policy_options, self._install)
-        self._on_denial = on_denial
-        reporter = DenialReporter(
-            str, on_denial, debug=debug, metrics=metrics, route_path=_router_path
+        self._follow(
+            policy,
+            policy_options,
+            resolve_policy=resolve_policy,
+            on_denial=on_denial,
+            debug=debug,
+            metrics=metrics,
+            route_path=_router_path,
         )
-        self._report_denial = reporter.report  # a bound method: the cheapest call
-        # Metrics count the requests allowed here (denials: in the reporter); None: no metrics.
-        self._observe = reporter.observe
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         # True once the app or the server has the request: what they raise is theirs. Before,
@@ -209,33 +205,6 @@ class CORSMiddleware:
             return result  # keep the server's sendfile path
         error_headers = (*_ERROR_HEADERS, *_MERGE((), cors))
         return _UntilFirstChunk(result, start_response, error_headers)
-
-    def reconfigure(self, policy: PolicyOrConfig | None = None, **policy_options: Any) -> Config:
-        """Replace the configuration while serving; raises ConfigError and keeps the old one.
-
-        Every middleware sharing this one's :class:`corskit.LiveConfig` changes with it.
-        """
-        return self.live.replace(policy, **policy_options)
-
-    def _install(self, config: Config, compile: Compile) -> Callable[[], None]:
-        """Build what requests read for ``config``; the commit swaps it in (see live.py)."""
-        compiled = compile(str, sync=True)  # refuses hooks a WSGI server would have to await
-        check = getattr(self._resolve, "check", None)
-        if check is not None:
-            check(config)  # a framework's marks must name policies of the new config
-        router = compiled.router
-        static = router.is_static and self._resolve is None
-        # The one engine every request gets, or None: ask the router per request.
-        engine = router.default if static else None
-
-        def commit() -> None:
-            # A request reads _engine once, then _compiled only if it was None: either way
-            # it sees one configuration whole.
-            self.config = config
-            self._compiled = compiled
-            self._engine = engine
-
-        return commit
 
     def _engine_for(self, environ: Environ) -> Engine[str] | None:
         path = _router_path(environ)

@@ -331,6 +331,14 @@ class PostgresStore(SQLStore):
             else:
                 loop.run_until_complete(apool.close(timeout=1.0))
 
+    async def close_async_face(self) -> None:
+        """Close the async face's pool from inside the loop that ran it; the store stays open
+        (the next async lookup, on any loop, opens a pool again)."""
+        apool = self._apool
+        self._apool = self._apool_loop = None
+        if apool is not None:
+            await apool.close(timeout=1.0)
+
     async def aclose(self) -> None:
         """Close from inside the event loop that ran the async face."""
         apool = self._apool
