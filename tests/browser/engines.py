@@ -246,6 +246,15 @@ class Tab(ABC):
     def add_cookie(self, cookie: Cookie) -> None: ...
 
     @abstractmethod
+    def new_window(self) -> Tab:
+        """Another top-level window sharing this tab's browser state (cookies, session).
+
+        Both stay live (a background window keeps running its timers); close the window before
+        its tab. WebKitWebDriver allows one session at a time, so a second ``new_tab`` cannot
+        stand in for it there.
+        """
+
+    @abstractmethod
     def close(self) -> None: ...
 
 
@@ -333,8 +342,9 @@ def _free_port() -> int:
 
 
 class ChromiumTab(Tab):
-    def __init__(self, browser: Any) -> None:
-        self.context = browser.new_context()
+    def __init__(self, browser: Any, context: Any = None) -> None:
+        self.owns_context = context is None
+        self.context = browser.new_context() if context is None else context
         self.page = self.context.new_page()
         self.page.set_default_timeout(FETCH_TIMEOUT_S * 1000)
         self._console: list[str] = []
@@ -374,8 +384,14 @@ class ChromiumTab(Tab):
             entry["partitionKey"] = cookie.partition_site
         self.context.add_cookies([entry])
 
+    def new_window(self) -> Tab:
+        return ChromiumTab(self.context.browser, self.context)
+
     def close(self) -> None:
-        self.context.close()
+        if self.owns_context:
+            self.context.close()
+        else:
+            self.page.close()
 
 
 class ChromiumEngine(Engine):
@@ -438,9 +454,13 @@ _BIDI_CALL = "async (json) => JSON.stringify(await ({function})(JSON.parse(json)
 
 
 class FirefoxTab(Tab):
-    def __init__(self, engine: FirefoxEngine) -> None:
+    def __init__(self, engine: FirefoxEngine, user_context: str | None = None) -> None:
+        self.engine = engine
         self.client = engine.client
-        self.user_context = self.client.send("browser.createUserContext")["userContext"]
+        self.owns_user_context = user_context is None
+        if user_context is None:
+            user_context = self.client.send("browser.createUserContext")["userContext"]
+        self.user_context = user_context
         created = self.client.send(
             "browsingContext.create", type="tab", userContext=self.user_context
         )
@@ -495,9 +515,15 @@ class FirefoxTab(Tab):
             partition=partition,
         )
 
+    def new_window(self) -> Tab:
+        return FirefoxTab(self.engine, self.user_context)
+
     def close(self) -> None:
         try:
-            self.client.send("browser.removeUserContext", userContext=self.user_context)
+            if self.owns_user_context:
+                self.client.send("browser.removeUserContext", userContext=self.user_context)
+            else:
+                self.client.send("browsingContext.close", context=self.context)
         finally:
             self.client.forget_events(self._mine)
 
@@ -675,8 +701,17 @@ class WebKitTab(Tab):
             )
         self.driver.set_script_timeout(FETCH_TIMEOUT_S)
         self.driver.set_page_load_timeout(FETCH_TIMEOUT_S)
+        self.handle: str = self.driver.current_window_handle
+        # The window the session's commands go to, shared with this tab's windows.
+        self.focused = [self.handle]
+
+    def _focus(self) -> None:
+        if self.focused[0] != self.handle:
+            self.driver.switch_to.window(self.handle)
+            self.focused[0] = self.handle
 
     def goto(self, url: str) -> None:
+        self._focus()
         self.driver.get(url)
 
     def call(self, function: str, arg: Any) -> Any:
@@ -685,6 +720,7 @@ class WebKitTab(Tab):
             f"Promise.resolve().then(() => ({function.strip()})(JSON.parse(arguments[0])))"
             ".then(v => done({value: JSON.stringify(v ?? null)}), e => done({error: String(e)}));"
         )
+        self._focus()
         answer = self.driver.execute_async_script(script, json.dumps(arg))
         if "error" in answer:
             raise RuntimeError(f"page script raised: {answer['error']}")
@@ -699,6 +735,7 @@ class WebKitTab(Tab):
     def add_cookie(self, cookie: Cookie) -> None:
         # WebDriver adds cookies only for the current document's host: visit the cookie's
         # origin (first-party there), add it, come back. WebKitGTK has no partitioned cookies.
+        self._focus()
         back = self.driver.current_url
         self.driver.get(cookie.origin + "/cookie-jar")
         self.driver.add_cookie(
@@ -714,8 +751,29 @@ class WebKitTab(Tab):
         if back.startswith("http"):
             self.driver.get(back)
 
+    def new_window(self) -> Tab:
+        return WebKitWindow(self)
+
     def close(self) -> None:
         self.driver.quit()
+
+
+class WebKitWindow(WebKitTab):
+    """A second window of a WebKitTab's automation session (WebKitWebDriver allows one)."""
+
+    def __init__(self, tab: WebKitTab) -> None:  # no super().__init__(): no new session
+        self.driver = tab.driver
+        self.parent = tab.handle
+        self.focused = tab.focused
+        self.driver.switch_to.new_window("tab")
+        self.handle = self.driver.current_window_handle
+        self.focused[0] = self.handle
+
+    def close(self) -> None:
+        self._focus()
+        self.driver.close()
+        self.driver.switch_to.window(self.parent)
+        self.focused[0] = self.parent
 
 
 class WebKitEngine(Engine):
