@@ -27,6 +27,8 @@ outlive the answer it was built from.
 
 from __future__ import annotations
 
+import itertools
+
 __all__ = ["Answers"]
 
 
@@ -35,6 +37,7 @@ class Answers:
 
     __slots__ = (
         "_aged_born",
+        "_counter",
         "_fresh_born",
         "_half",
         "_ttl",
@@ -53,6 +56,9 @@ class Answers:
         self._aged_born = now
         self.epoch = 0
         """Bumped by every clear: an answer looked up in an older epoch is not remembered."""
+        self._counter = itertools.count(1)
+        # next() on a count is one atomic step: two threads bumping at once never hand out
+        # one number twice, so a generation never comes back (``+= 1`` could lose a bump).
         self.generation = 0
         """Bumped after every drop of answers (clear, rotation, expiry): see the module."""
 
@@ -65,7 +71,7 @@ class Answers:
 
     def put(self, origin: str, answer: bool, epoch: int, now: float) -> None:
         if self._ttl <= 0:
-            self.generation += 1  # kept nowhere, so vouched for by no generation either
+            self.generation = next(self._counter)  # kept nowhere: vouched for by no number
             return
         fresh = self.fresh
         if epoch != self.epoch:
@@ -79,7 +85,7 @@ class Answers:
         """Age out by time; the store calls this from its poll, not per request."""
         if now - self._aged_born >= self._ttl and self.aged:
             self.aged = {}
-            self.generation += 1
+            self.generation = next(self._counter)
         if now - self._fresh_born >= self._ttl / 2:
             self._rotate(now)
 
@@ -88,9 +94,9 @@ class Answers:
         self.epoch += 1
         self.fresh = {}
         self.aged = {}
-        self.generation += 1
+        self.generation = next(self._counter)
 
     def _rotate(self, now: float) -> None:
         self.aged, self._aged_born = self.fresh, self._fresh_born
         self.fresh, self._fresh_born = {}, now
-        self.generation += 1
+        self.generation = next(self._counter)
