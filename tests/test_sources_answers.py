@@ -44,3 +44,41 @@ def test_a_ttl_of_zero_remembers_nothing() -> None:
     answers = Answers(100, ttl=0, now=0.0)
     answers.put("https://a.example", True, 0, now=0.0)
     assert len(answers) == 0
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["put", "expire", "clear"]),
+            st.sampled_from(["https://a.example", "https://b.example", "https://c.example"]),
+            st.booleans(),
+            st.floats(0, 5),
+        ),
+        max_size=60,
+    ),
+    st.integers(2, 6),
+    st.sampled_from([0.0, 1.0, 10.0]),
+)
+def test_an_answer_is_never_dropped_without_moving_the_generation(
+    steps: list[tuple[str, str, bool, float]], size: int, ttl: float
+) -> None:
+    """What the engine relies on to keep decisions under ``generation`` (engine.py)."""
+    answers = Answers(size, ttl=ttl, now=0.0)
+    now = 0.0
+    seen: dict[str, tuple[int, bool | None]] = {}
+    for action, origin, answer, step in steps:
+        now += step
+        if action == "put":
+            if answers.get(origin) is None:  # as the store does: only after a miss
+                answers.put(origin, answer, answers.epoch, now)
+        elif action == "expire":
+            answers.expire(now)
+        else:
+            answers.clear()
+        for name, (generation, held) in list(seen.items()):
+            if answers.generation == generation:
+                assert answers.get(name) is held  # nothing moved: the kept answer stands
+        for name in ("https://a.example", "https://b.example", "https://c.example"):
+            held = answers.get(name)
+            if held is not None:
+                seen[name] = (answers.generation, held)

@@ -17,9 +17,17 @@ cheap to recompute and are all dropped on every change anyway.
 Thread safety: dict reads and writes are atomic; generations are swapped by assignment.
 ``clear`` bumps ``epoch`` before swapping, and ``put`` reads its target dict before it
 compares the epoch, so an answer looked up before a change can never land after the clear.
+
+``generation`` is bumped *after* every swap that drops answers (a clear, a rotation, an
+expiry of ``aged``): whoever read a generation and then an answer knows that the answer is
+still what the store would say for as long as the generation has not moved. The engine keeps
+its finished decisions under it (see ``CachingStore.generation``): a decision can never
+outlive the answer it was built from.
 """
 
 from __future__ import annotations
+
+import itertools
 
 __all__ = ["Answers"]
 
@@ -27,7 +35,17 @@ __all__ = ["Answers"]
 class Answers:
     """Remembered answers of one store, keyed by serialized origin."""
 
-    __slots__ = ("_aged_born", "_fresh_born", "_half", "_ttl", "aged", "epoch", "fresh")
+    __slots__ = (
+        "_aged_born",
+        "_counter",
+        "_fresh_born",
+        "_half",
+        "_ttl",
+        "aged",
+        "epoch",
+        "fresh",
+        "generation",
+    )
 
     def __init__(self, size: int, ttl: float, now: float) -> None:
         self._half = max(1, size // 2)
@@ -38,6 +56,11 @@ class Answers:
         self._aged_born = now
         self.epoch = 0
         """Bumped by every clear: an answer looked up in an older epoch is not remembered."""
+        self._counter = itertools.count(1)
+        # next() on a count is one atomic step: two threads bumping at once never hand out
+        # one number twice, so a generation never comes back (``+= 1`` could lose a bump).
+        self.generation = 0
+        """Bumped after every drop of answers (clear, rotation, expiry): see the module."""
 
     def __len__(self) -> int:
         return len(self.fresh) + len(self.aged)
@@ -48,6 +71,7 @@ class Answers:
 
     def put(self, origin: str, answer: bool, epoch: int, now: float) -> None:
         if self._ttl <= 0:
+            self.generation = next(self._counter)  # kept nowhere: vouched for by no number
             return
         fresh = self.fresh
         if epoch != self.epoch:
@@ -59,8 +83,9 @@ class Answers:
 
     def expire(self, now: float) -> None:
         """Age out by time; the store calls this from its poll, not per request."""
-        if now - self._aged_born >= self._ttl:
+        if now - self._aged_born >= self._ttl and self.aged:
             self.aged = {}
+            self.generation = next(self._counter)
         if now - self._fresh_born >= self._ttl / 2:
             self._rotate(now)
 
@@ -69,7 +94,9 @@ class Answers:
         self.epoch += 1
         self.fresh = {}
         self.aged = {}
+        self.generation = next(self._counter)
 
     def _rotate(self, now: float) -> None:
         self.aged, self._aged_born = self.fresh, self._fresh_born
         self.fresh, self._fresh_born = {}, now
+        self.generation = next(self._counter)

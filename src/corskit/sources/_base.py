@@ -6,7 +6,9 @@ callable (``__call__ = is_allowed``), so ``Policy(origin_source=store)`` works w
 adapter. ``caches_itself = True`` tells the engine to skip its own TTL memo: the store keeps
 its answers (see ``_answers``) and drops them the moment it sees a change.
 
-Per request, a warm store does one clock read and one dict lookup. At most every
+Per request, a warm store does one clock read and one dict lookup; an engine in front of it
+does less still: it keeps its finished decision under the store's :meth:`CachingStore.generation`
+and asks again only when that number moved (or is -1: a poll is due). At most every
 ``poll_interval`` seconds one request also runs the backend's cheap change check (SQLite:
 ``PRAGMA data_version``; PostgreSQL: nothing, a listener thread is told by NOTIFY). On a
 miss the backend runs one indexed query, bounded by ``timeout``. When the backend cannot
@@ -150,6 +152,22 @@ class CachingStore:
         return answer
 
     __call__ = is_allowed
+
+    def generation(self) -> int:
+        """A number that moves whenever an answer this store gave may no longer hold; or -1.
+
+        Read it, then ask :meth:`is_allowed`: the answer holds for as long as a later read
+        returns the same number. Every change the store sees (its own writes, another
+        process's through the poll, NOTIFY), every drop of its answer cache (by size, by age,
+        while the backend is unreachable, on close) moves it, so a decision kept under it never
+        outlives the answer it was built from. -1 means "ask me": a poll is due (only an ask
+        runs it, sync or async as the server calls for). With ``cache_ttl=0`` every answer
+        moves it (nothing is kept). One clock read and a compare: the engine calls it per
+        request.
+        """
+        if _now() < self._next_poll:
+            return self._answers.generation
+        return -1
 
     async def is_allowed_async(self, origin: str) -> bool:
         """The async face of :meth:`is_allowed`: a miss never blocks the event loop."""

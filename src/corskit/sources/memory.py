@@ -40,6 +40,10 @@ class MemoryStore(CachingStore):
     async def is_allowed_async(self, origin: str) -> bool:
         return origin in self._allowed
 
+    def generation(self) -> int:
+        """Moves on every change (each write ends in ``invalidate``); nothing to poll."""
+        return self._answers.generation
+
     def _count(self, client: Client, step: int) -> None:
         if not client.enabled:
             return

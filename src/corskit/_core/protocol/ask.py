@@ -15,6 +15,11 @@ garbage never reaches user code or a database. What the asker adds around the so
 - the store protocol: a source with methods ``is_allowed(origin) -> bool`` and
   ``async is_allowed_async(origin) -> bool`` is asked through them, the sync face from WSGI,
   the async face from ASGI, instead of being called.
+- generations: a store that caches itself and has ``generation() -> int`` (see
+  ``CachingStore.generation``) is read before each question; ``ask_*_tagged`` return the
+  answer with the generation it was given under (-1: none), which the engine keeps its
+  finished decisions by. In async mode the generation is read by the task that asks, so a
+  request that joins a question asked before a change never gets a current-looking tag.
 
 An async-only source cannot be asked synchronously: the sync face refuses it with a clear log.
 
@@ -93,6 +98,7 @@ class SourceAsker(Generic[T]):
         "_in_flight",
         "_interpret",
         "_what",
+        "generation",
         "memo",
     )
 
@@ -119,7 +125,10 @@ class SourceAsker(Generic[T]):
         caches_itself = faces and getattr(source, "caches_itself", False) is True
         self.memo: SourceVerdicts[T] | None = None if caches_itself else SourceVerdicts(ttl, clock)
         """Remembered answers, or None for a source that caches itself."""
-        self._in_flight: dict[str, asyncio.Task[T | Reason]] = {}
+        generation = getattr(source, "generation", None) if caches_itself else None
+        self.generation: Callable[[], int] | None = generation if callable(generation) else None
+        """The store's ``generation()``, or None: answers then carry no generation."""
+        self._in_flight: dict[str, asyncio.Task[tuple[int, T | Reason]]] = {}
 
     @classmethod
     def for_policy(cls, policy: Policy) -> SourceAsker[bool] | None:
@@ -154,6 +163,12 @@ class SourceAsker(Generic[T]):
         return self._face is not None or not self._call_is_async
 
     # -- sync ------------------------------------------------------------------------------
+
+    def ask_sync_tagged(self, origin: str) -> tuple[int, T | Reason]:
+        """:meth:`ask_sync`, with the source's generation read before asking (-1: none)."""
+        generation = self.generation
+        tag = -1 if generation is None else _read(generation)
+        return tag, self.ask_sync(origin)
 
     def ask_sync(self, origin: str) -> T | Reason:
         """The source's answer about ``origin``, from a synchronous server (no event loop)."""
@@ -192,9 +207,13 @@ class SourceAsker(Generic[T]):
         Concurrent callers with the same origin await the same task. A caller cancelled while
         waiting leaves the question running for the others (and for the memo).
         """
+        return (await self.ask_async_tagged(origin))[1]
+
+    async def ask_async_tagged(self, origin: str) -> tuple[int, T | Reason]:
+        """:meth:`ask_async`, with the generation the shared question was asked under."""
         known = self._known(origin)
         if known is not None:
-            return known
+            return -1, known
         loop = asyncio.get_running_loop()
         pending = self._in_flight.get(origin)
         if pending is None or pending.get_loop() is not loop:
@@ -203,7 +222,12 @@ class SourceAsker(Generic[T]):
             pending.add_done_callback(partial(self._landed, origin))
         return await asyncio.shield(pending)
 
-    async def _ask_now(self, origin: str) -> T | Reason:
+    async def _ask_now(self, origin: str) -> tuple[int, T | Reason]:
+        generation = self.generation
+        tag = -1 if generation is None else _read(generation)
+        return tag, await self._answer_now(origin)
+
+    async def _answer_now(self, origin: str) -> T | Reason:
         try:
             answer: object
             if self._face_async is not None:
@@ -220,7 +244,7 @@ class SourceAsker(Generic[T]):
             return Reason.ORIGIN_SOURCE_FAILED
         return self._remember(origin, answer)
 
-    def _landed(self, origin: str, task: asyncio.Task[T | Reason]) -> None:
+    def _landed(self, origin: str, task: asyncio.Task[tuple[int, T | Reason]]) -> None:
         if self._in_flight.get(origin) is task:
             del self._in_flight[origin]
 
@@ -244,6 +268,16 @@ class SourceAsker(Generic[T]):
         if self.memo is not None:
             self.memo.put(origin, interpreted)
         return interpreted
+
+
+def _read(generation: Callable[[], int]) -> int:
+    """A source's generation; -1 (keep nothing) when it fails or is not an int."""
+    try:
+        tag = generation()
+    except Exception:
+        logger.exception("corskit: origin_source.generation() failed; nothing is kept")
+        return -1
+    return tag if type(tag) is int else -1
 
 
 def _is_true(answer: object) -> bool:

@@ -158,6 +158,10 @@ class Engine(Generic[W]):
         self.source_asker = SourceAsker.for_policy(policy)
         """Asks the policy's origin source (None without one): see actual_sync/_async."""
         self._has_source = self.source_asker is not None
+        self._generation: Callable[[], int] | None = (
+            None if self.source_asker is None else self.source_asker.generation
+        )
+        """The store's generation() (see CachingStore.generation), or None: no source memo."""
         self._credentials = policy.credentials
         self._private_network = policy.private_network
         self._methods = None
@@ -188,6 +192,11 @@ class Engine(Generic[W]):
         lookup there instead of a lookup, a truth test and two attribute reads on a Decision."""
         self.known_preflights: dict[tuple[W | None, ...], Decision[W]] = {}
         """Memo of preflight decisions by (origin, method, request headers, private network)."""
+        self.source_actual: dict[W, tuple[int, Decision[W]]] = {}
+        """Memo of the decisions the origin source made (allow and deny), each with the
+        store generation it was made under: valid only while the store says that number."""
+        self.source_preflights: dict[tuple[W | None, ...], tuple[int, Decision[W]]] = {}
+        """The same for preflights, by the facts of ``known_preflights``."""
         self._build_actual_constants(policy, encode)
         self._build_preflight_constants(policy, encode)
 
@@ -261,6 +270,15 @@ class Engine(Generic[W]):
                 _remember(self.allowed_cors, origin, len(origin), self._actual_any.headers)
             return self._actual_any
         if source_verdict is None:
+            held = self.source_actual.get(origin)  # first: what an adapter misses on is here
+            generation = self._generation
+            if held is not None and generation is not None:
+                try:
+                    now = generation()
+                except Exception:  # a custom store's bug: ask it the long way
+                    now = -1
+                if held[0] == now:
+                    return held[1]
             known = self.known_actual.get(origin)
             if known is not None:
                 return known
@@ -299,6 +317,16 @@ class Engine(Generic[W]):
             cached = self.known_preflights.get(key)
             if cached is not None:
                 return cached
+            generation = self._generation
+            if generation is not None:
+                held = self.source_preflights.get(key)
+                if held is not None:
+                    try:
+                        now = generation()
+                    except Exception:  # a custom store's bug: ask it the long way
+                        now = -1
+                    if held[0] == now:
+                        return held[1]
         decision = self._decide_preflight(
             origin, method, request_headers, private_network, source_verdict
         )
@@ -317,20 +345,29 @@ class Engine(Generic[W]):
     # memo, coalescing, a worker thread for sync sources under an event loop), so an adapter
     # keeps its fast path and one guard line:
     #     if decision.kind is Kind.ASK_SOURCE: decision = await engine.actual_async(origin)
+    #
+    # A store with a generation (CachingStore.generation) has its yes/no kept here as the
+    # finished Decision, tagged with the generation read before the question: actual() and
+    # preflight() then answer a warm origin with one lookup and one call, and the store's
+    # next change, poll or cache drop moves the number and retires every kept decision.
+    # Failures (a Reason) are never kept; a plain callable keeps only its TTL memo (ask.py).
 
     def actual_sync(self, origin: W) -> Decision[W]:
         """:meth:`actual`, with the origin source asked synchronously when it must decide."""
         decision = self.actual(origin)
         if decision.kind is Kind.ASK_SOURCE:
-            decision = self.actual(origin, self._asker().ask_sync(self._decode(origin)))
+            tag, verdict = self._asker().ask_sync_tagged(self._decode(origin))
+            decision = self.actual(origin, verdict)
+            self._keep_actual(origin, tag, verdict, decision)
         return decision
 
     async def actual_async(self, origin: W) -> Decision[W]:
         """:meth:`actual`, with the origin source awaited when it must decide."""
         decision = self.actual(origin)
         if decision.kind is Kind.ASK_SOURCE:
-            verdict = await self._asker().ask_async(self._decode(origin))
+            tag, verdict = await self._asker().ask_async_tagged(self._decode(origin))
             decision = self.actual(origin, verdict)
+            self._keep_actual(origin, tag, verdict, decision)
         return decision
 
     def preflight_sync(
@@ -339,8 +376,11 @@ class Engine(Generic[W]):
         """:meth:`preflight`, with the origin source asked synchronously when it must decide."""
         decision = self.preflight(origin, method, request_headers, private_network)
         if decision.kind is Kind.ASK_SOURCE:
-            verdict = self._asker().ask_sync(self._decode(origin))
+            tag, verdict = self._asker().ask_sync_tagged(self._decode(origin))
             decision = self.preflight(origin, method, request_headers, private_network, verdict)
+            self._keep_preflight(
+                (origin, method, request_headers, private_network), tag, verdict, decision
+            )
         return decision
 
     async def preflight_async(
@@ -349,9 +389,25 @@ class Engine(Generic[W]):
         """:meth:`preflight`, with the origin source awaited when it must decide."""
         decision = self.preflight(origin, method, request_headers, private_network)
         if decision.kind is Kind.ASK_SOURCE:
-            verdict = await self._asker().ask_async(self._decode(origin))
+            tag, verdict = await self._asker().ask_async_tagged(self._decode(origin))
             decision = self.preflight(origin, method, request_headers, private_network, verdict)
+            self._keep_preflight(
+                (origin, method, request_headers, private_network), tag, verdict, decision
+            )
         return decision
+
+    def _keep_actual(
+        self, origin: W, tag: int, verdict: SourceVerdict, decision: Decision[W]
+    ) -> None:
+        if tag >= 0 and type(verdict) is bool and self._generation is not None:
+            _remember(self.source_actual, origin, len(origin), (tag, decision))
+
+    def _keep_preflight(
+        self, key: tuple[W | None, ...], tag: int, verdict: SourceVerdict, decision: Decision[W]
+    ) -> None:
+        if tag >= 0 and type(verdict) is bool and self._generation is not None:
+            size = sum(len(part) for part in key if part is not None)
+            _remember(self.source_preflights, key, size, (tag, decision))
 
     @property
     def can_ask_sync(self) -> bool:
