@@ -3,7 +3,7 @@
 The demo runs as a user runs it (the console script, in its own process, on ephemeral ports of
 127.0.0.1, with a throwaway SQLite store); the tests speak HTTP to it as a browser would and
 change the client's origins through the admin API while it serves. The browser suite drives
-the same demo in a real Chromium.
+the same demo in Chromium, Firefox ESR and WebKitGTK (tests/browser/test_browser_demo.py).
 """
 
 from __future__ import annotations

@@ -106,7 +106,7 @@ async function runAll() {
       verdict.className = 'verdict allowed';
       why.textContent = r.text.slice(0, 160);
     } else {
-      const denial = denials.filter(d => d.path === r.call.path).pop();
+      const denial = denials.filter(d => d.path === r.call.path && d.method === r.call.method).pop();
       verdict.textContent = 'blocked by the browser';
       verdict.className = 'verdict blocked';
       why.textContent = denial ? denial.reason + ': ' + denial.explanation
