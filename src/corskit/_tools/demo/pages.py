@@ -106,7 +106,8 @@ async function runAll() {
       verdict.className = 'verdict allowed';
       why.textContent = r.text.slice(0, 160);
     } else {
-      const denial = denials.filter(d => d.path === r.call.path && d.method === r.call.method).pop();
+      const mine = d => d.path === r.call.path && d.method === r.call.method;
+      const denial = denials.filter(mine).pop();
       verdict.textContent = 'blocked by the browser';
       verdict.className = 'verdict blocked';
       why.textContent = denial ? denial.reason + ': ' + denial.explanation
