@@ -360,3 +360,42 @@ def test_deny_status_refusal_and_corskits_500_vary_on_origin() -> None:
     )
     error = wsgi_request(failing, headers=[("origin", APP)])
     assert error.status == 500 and error.vary_tokens() == ["origin"]
+
+
+@pytest.mark.parametrize("path_info", ["admin/users", "", "admin"])
+def test_a_path_info_without_its_leading_slash_is_routed_as_the_framework_routes_it(
+    path_info: str,
+) -> None:
+    # werkzeug (Flask) serves PATH_INFO 'admin/users' as '/admin/users': an exclusion of
+    # '/admin/*' must hold for it too, and '' is the root.
+    config = corskit.Config.from_dict(
+        {
+            "default": "app",
+            "policies": {"app": {"origins": ["https://app.example.com"], "credentials": True}},
+            "routes": [{"path": "/admin", "exclude": True}, {"path": "/admin/*", "exclude": True}],
+        }
+    )
+    seen: list[str] = []
+
+    def app(environ: dict[str, object], start_response: object) -> list[bytes]:
+        seen.append(str(environ["PATH_INFO"]))
+        start_response("200 OK", [("Content-Type", "text/plain")])  # type: ignore[operator]
+        return [b"ok"]
+
+    middleware = corskit.wsgi.CORSMiddleware(app, config)
+    headers: list[tuple[str, str]] = []
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path_info,
+        "HTTP_ORIGIN": "https://app.example.com",
+        "wsgi.url_scheme": "http",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+    }
+    list(middleware(environ, lambda status, h, exc=None: headers.extend(h)))
+    allow = [v for k, v in headers if k.lower() == "access-control-allow-origin"]
+    assert seen == [path_info]  # the app gets the environ untouched
+    if path_info == "":
+        assert allow == ["https://app.example.com"]
+    else:
+        assert allow == []

@@ -307,8 +307,14 @@ def _start_with_cors(
 
 
 def _router_path(environ: Environ) -> str:
-    """PATH_INFO as the framework's router sees it (PEP 3333 latin-1, decoded as UTF-8)."""
+    """PATH_INFO as the framework's router sees it (PEP 3333 latin-1, decoded as UTF-8).
+
+    Routers read a PATH_INFO without its leading slash (or an empty one) as starting at ``/``
+    (werkzeug prepends it): so does corskit, or ``admin/users`` would miss ``/admin/*``.
+    """
     path: str = environ.get("PATH_INFO", "")
+    if path[:1] != "/":
+        path = "/" + path
     if path.isascii():
         return path
     return path.encode("latin-1", "replace").decode("utf-8", "replace")
