@@ -7,8 +7,10 @@ connection: a notification drops the store's remembered answers at once (millise
 every ``check_interval`` (0.5 s) the listener also reads the revision, a safety net for a
 notification lost with a connection, and a heartbeat.
 
-Lookups use a small connection pool (``psycopg_pool``): the sync face a ``ConnectionPool``,
-the async face an ``AsyncConnectionPool`` on the running event loop. A lookup waits at most
+Lookups use a small connection pool (``psycopg_pool.ConnectionPool``); the async face runs the
+same lookup in a worker thread, so the event loop never waits on the database and no pool task
+lives on a loop (a loop's teardown would wait on it). Only a cold lookup pays the thread: warm
+answers come from the store's cache and the engine's memo. A lookup waits at most
 ``timeout`` for a connection, the server cancels a query after ``timeout``
 (``statement_timeout``), and the kernel drops a connection whose data goes unacknowledged for
 longer than ``2 * timeout`` (``tcp_user_timeout``). When the database goes away the listener
@@ -108,9 +110,6 @@ class PostgresStore(SQLStore):
         self._recoveries = 0  # bumped each time the database is seen again after an outage
         self._pool: psycopg_pool.ConnectionPool[Any] | None = None
         self._pool_checked = 0
-        self._apool: psycopg_pool.AsyncConnectionPool[Any] | None = None
-        self._apool_loop: asyncio.AbstractEventLoop | None = None
-        self._apool_checked = 0
         self._leftovers: list[object] = []  # a forked child must not close its parent's sockets
 
     @property
@@ -138,23 +137,9 @@ class PostgresStore(SQLStore):
         return row is not None
 
     async def _lookup_async(self, origin: str) -> bool:
-        if not self._ready.is_set():
-            self._start()
-            await asyncio.to_thread(self._wait_ready)
-        try:
-            async with asyncio.timeout(self.timeout):
-                pool = await self._async_pool()
-                if self._apool_checked != self._recoveries:
-                    self._apool_checked = self._recoveries
-                    await pool.check()
-                async with pool.connection(timeout=self.timeout) as connection:
-                    cursor = await connection.execute(_LOOKUP, (origin,))
-                    row = await cursor.fetchone()
-        except (TimeoutError, psycopg_pool.PoolTimeout):
-            raise self._no_connection() from None
-        except psycopg.Error as error:
-            raise self._unavailable(error) from None
-        return row is not None
+        # The sync pool, from a worker thread: the loop never waits on the database, and no
+        # pool task lives on the loop (an event loop's teardown cannot wait on one).
+        return await asyncio.to_thread(self._lookup, origin)
 
     def _poll(self) -> None:
         """No I/O: the listener thread does the watching. Repair after a fork or a crash."""
@@ -207,30 +192,10 @@ class PostgresStore(SQLStore):
                 pool = self._pool
         return pool
 
-    async def _async_pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
-        loop = asyncio.get_running_loop()
-        if self._apool is None or self._apool_loop is not loop:
-            if self._apool is not None:
-                self._leftovers.append(self._apool)  # bound to another (stopped) loop
-            pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
-                self._conninfo,
-                kwargs={**self._params, "autocommit": True},
-                min_size=1,
-                max_size=self.pool_size,
-                timeout=self.timeout,
-                reconnect_timeout=self.timeout * 10,
-                name="corskit-async",
-                open=False,
-            )
-            self._apool, self._apool_loop = pool, loop
-            self._apool_checked = self._recoveries
-            await pool.open(wait=False)
-        return self._apool
-
     def _after_fork(self) -> None:
-        self._leftovers.extend(p for p in (self._pool, self._apool) if p is not None)
-        self._pool = self._apool = None
-        self._apool_loop = None
+        if self._pool is not None:
+            self._leftovers.append(self._pool)
+        self._pool = None
         self._listener = None
         self._ready = threading.Event()
         self._pid = os.getpid()
@@ -322,29 +287,13 @@ class PostgresStore(SQLStore):
         if self._pool is not None:
             self._pool.close(timeout=1.0)
             self._pool = None
-        apool, loop = self._apool, self._apool_loop
-        self._apool = self._apool_loop = None
-        if apool is not None and loop is not None and not loop.is_closed():
-            if loop.is_running():
-                with contextlib.suppress(RuntimeError):
-                    asyncio.run_coroutine_threadsafe(apool.close(timeout=1.0), loop)
-            else:
-                loop.run_until_complete(apool.close(timeout=1.0))
 
     async def close_async_face(self) -> None:
-        """Close the async face's pool from inside the loop that ran it; the store stays open
-        (the next async lookup, on any loop, opens a pool again)."""
-        apool = self._apool
-        self._apool = self._apool_loop = None
-        if apool is not None:
-            await apool.close(timeout=1.0)
+        """Nothing of the async face lives on an event loop (it runs the sync pool in a thread);
+        kept so that callers closing per-loop resources need not know which store they hold."""
 
     async def aclose(self) -> None:
-        """Close from inside the event loop that ran the async face."""
-        apool = self._apool
-        self._apool = self._apool_loop = None
-        if apool is not None:
-            await apool.close(timeout=1.0)
+        """Close from inside an event loop, without blocking it."""
         await asyncio.to_thread(self.close)
 
 
