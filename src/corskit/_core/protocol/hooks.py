@@ -48,7 +48,32 @@ def compile_policy(
     return Engine(policy, wire, name, routes)
 
 
-class RefiningEngine(Engine[W]):
+class _AlwaysAsks(Engine[W]):
+    """An engine whose every decision needs a hook's answer: nothing is memoized by request
+    facts, so ``actual``/``preflight`` without a verdict answer ASK_SOURCE and the adapters'
+    one guard line sends the request to ``actual_*``/``preflight_*``, which decide."""
+
+    def actual(self, origin: W, source_verdict: bool | Reason | None = None) -> Decision[W]:
+        if source_verdict is None:
+            return self._ask_source
+        return Engine.actual(self, origin, source_verdict)
+
+    def preflight(
+        self,
+        origin: W,
+        method: W,
+        request_headers: W | None,
+        private_network: W | None,
+        source_verdict: bool | Reason | None = None,
+    ) -> Decision[W]:
+        if source_verdict is None:
+            return self._ask_source
+        return Engine.preflight(
+            self, origin, method, request_headers, private_network, source_verdict
+        )
+
+
+class RefiningEngine(_AlwaysAsks[W]):
     """A policy with ``refine``: every origin it allows is refined before it is answered.
 
     Nothing is memoized by request facts here (the refinement may change within its TTL):
@@ -71,25 +96,6 @@ class RefiningEngine(Engine[W]):
     def can_ask_sync(self) -> bool:
         source = self.source_asker
         return (source is None or source.can_ask_sync) and self.refiner.can_ask_sync
-
-    def actual(self, origin: W, source_verdict: bool | Reason | None = None) -> Decision[W]:
-        if source_verdict is None:
-            return self._ask_source
-        return Engine.actual(self, origin, source_verdict)
-
-    def preflight(
-        self,
-        origin: W,
-        method: W,
-        request_headers: W | None,
-        private_network: W | None,
-        source_verdict: bool | Reason | None = None,
-    ) -> Decision[W]:
-        if source_verdict is None:
-            return self._ask_source
-        return Engine.preflight(
-            self, origin, method, request_headers, private_network, source_verdict
-        )
 
     def actual_sync(self, origin: W) -> Decision[W]:
         verdict = self._static(origin)
@@ -220,7 +226,7 @@ def narrowed(policy: Policy, refinement: Refinement) -> Policy:
     return Policy(**settings)
 
 
-class PolicyForEngine(Engine[W]):
+class PolicyForEngine(_AlwaysAsks[W]):
     """The paths no static entry covers, under ``Config.policy_for``: a policy per origin.
 
     Built on a policy that allows nothing, whose denials (``Vary`` only) answer the origins
@@ -239,25 +245,6 @@ class PolicyForEngine(Engine[W]):
     @property
     def can_ask_sync(self) -> bool:
         return self.supplier.can_ask_sync
-
-    def actual(self, origin: W, source_verdict: bool | Reason | None = None) -> Decision[W]:
-        if source_verdict is None:
-            return self._ask_source
-        return Engine.actual(self, origin, source_verdict)
-
-    def preflight(
-        self,
-        origin: W,
-        method: W,
-        request_headers: W | None,
-        private_network: W | None,
-        source_verdict: bool | Reason | None = None,
-    ) -> Decision[W]:
-        if source_verdict is None:
-            return self._ask_source
-        return Engine.preflight(
-            self, origin, method, request_headers, private_network, source_verdict
-        )
 
     def actual_sync(self, origin: W) -> Decision[W]:
         engine = self.supplier.ask_sync(self._decode(origin))
