@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -113,7 +114,7 @@ def demo(tmp_path: Path) -> Iterator[Demo]:
     try:
         yield running
     finally:
-        running.process.terminate()
+        running.process.send_signal(signal.SIGINT)  # Ctrl-C, as the demo says
         try:
             running.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -223,11 +224,11 @@ def _start_main_job(store: Path) -> tuple[subprocess.Popen[str], list[str], floa
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
-    os.killpg(process.pid, 15)
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, as the demo says
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
 
 
