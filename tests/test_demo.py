@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -246,3 +247,71 @@ def test_the_readme_main_job_starts_the_demo_and_a_second_start_skips_the_instal
         assert seconds < 10, f"a second start took {seconds:.1f} s"
     finally:
         _stop(second)
+
+
+# -- the demo's apps in process: the answers no browser call above reaches -------------------
+
+
+def test_demo_api_answers_its_edges_in_process() -> None:
+    import asyncio
+
+    from corskit._tools.demo import seed_store
+    from corskit._tools.demo.app import build_apps
+    from corskit.sources import MemoryStore
+
+    from drive import asgi_request
+
+    store = MemoryStore()
+    seed_store(store, "http://127.0.0.1:8001")
+    seed_store(store, "http://127.0.0.1:8001")  # a second run keeps the client as it is
+    assert [c.origins for c in store.list_clients()] == [("http://127.0.0.1:8001",)]
+    api, page, feed = build_apps(store, "http://127.0.0.1:8000")
+    page_origin = [("Origin", "http://127.0.0.1:8001")]
+    assert asgi_request(api, "GET", "/nowhere").status == 404
+    assert asgi_request(api, "GET", "/admin/nowhere").status == 404
+    admin = asgi_request(api, "GET", "/admin")
+    assert admin.status == 200 and b"registered clients" in admin.body
+    assert asgi_request(api, "DELETE", "/api/notes/1", page_origin).status == 405
+    unauthorized = asgi_request(api, "GET", "/userinfo", page_origin)
+    assert unauthorized.status == 401
+    assert unauthorized.get_all("access-control-allow-origin") == ["http://127.0.0.1:8001"]
+    assert asgi_request(api, "GET", "/demo/denials").status == 200
+    assert asgi_request(page, "GET", "/").status == 200
+    assert asgi_request(page, "GET", "/other").status == 404
+
+    async def lifespan(app: Any) -> None:  # not HTTP: both apps return without answering
+        async def receive() -> dict[str, Any]:
+            return {"type": "lifespan.startup"}
+
+        async def send(message: dict[str, Any]) -> None:
+            raise AssertionError(message)
+
+        await app({"type": "lifespan"}, receive, send)
+
+    asyncio.run(lifespan(DemoPageFor(page)))
+    assert feed.after(0) == []
+
+
+def DemoPageFor(page: Any) -> Any:
+    return page
+
+
+def test_demo_refuses_a_busy_port_with_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from corskit._tools.demo import default_store_url
+    from corskit.cli import main
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert default_store_url() == f"sqlite:///{tmp_path / 'corskit' / 'demo-clients.db'}"
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen(1)
+    try:
+        port = str(busy.getsockname()[1])
+        assert main(["demo", "--api-port", port, "--store", f"sqlite:///{tmp_path}/c.db"]) == 2
+    finally:
+        busy.close()
+    assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
