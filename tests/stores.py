@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -54,25 +53,3 @@ def backend_for(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> It
         yield backend
     finally:
         backend.close()
-
-
-T = TypeVar("T")
-
-
-def run_on_a_loop(store: object, coroutine: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run(coroutine)``, closing the store's async face before that loop ends.
-
-    A store's async face keeps a connection pool on the loop that used it (PostgreSQL); a test
-    that runs a loop per call must close the pool inside it, as a server does at shutdown,
-    or the loop's teardown waits on the pool's tasks.
-    """
-
-    async def then_close() -> T:
-        try:
-            return await coroutine
-        finally:
-            close = getattr(store, "close_async_face", None)
-            if close is not None:
-                await close()
-
-    return asyncio.run(then_close())

@@ -6,6 +6,7 @@ Each test runs against the memory store, a real SQLite file and a real PostgreSQ
 
 from __future__ import annotations
 
+import asyncio
 import string
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ from corskit.sources import (
 )
 
 from drive import Recorder, asgi_request, wsgi_request
-from stores import BACKENDS, SHARED_BACKENDS, Backend, backend_for, run_on_a_loop
+from stores import BACKENDS, SHARED_BACKENDS, Backend, backend_for
 
 SPA = "https://spa.example.org"
 ADMIN = "https://admin.example.org"
@@ -241,7 +242,7 @@ def test_a_malformed_origin_is_refused_without_reaching_the_store(
 ) -> None:
     store.add_client("spa", [SPA])
     assert store.is_allowed(hostile) is False
-    assert run_on_a_loop(store, store.is_allowed_async(hostile)) is False
+    assert asyncio.run(store.is_allowed_async(hostile)) is False
     assert store.cached_answers <= 1  # garbage is never remembered
 
 
@@ -251,7 +252,7 @@ def test_both_faces_give_the_same_answers(store: CachingStore) -> None:
     async def ask() -> list[bool]:
         return [await store.is_allowed_async(o) for o in (SPA, ADMIN, SPA, ADMIN)]
 
-    assert run_on_a_loop(store, ask()) == [True, False, True, False]
+    assert asyncio.run(ask()) == [True, False, True, False]
     assert [store.is_allowed(o) for o in (SPA, ADMIN)] == [True, False]
     assert store(SPA) is True  # a plain callable, as Policy(origin_source=...) calls it
     assert store.caches_itself is True

@@ -288,10 +288,6 @@ class PostgresStore(SQLStore):
             self._pool.close(timeout=1.0)
             self._pool = None
 
-    async def close_async_face(self) -> None:
-        """Nothing of the async face lives on an event loop (it runs the sync pool in a thread);
-        kept so that callers closing per-loop resources need not know which store they hold."""
-
     async def aclose(self) -> None:
         """Close from inside an event loop, without blocking it."""
         await asyncio.to_thread(self.close)
