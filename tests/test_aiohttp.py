@@ -369,6 +369,32 @@ async def test_async_origin_source_is_awaited(aiohttp_client: Client) -> None:
     assert asked == [PARTNER, EVIL]
 
 
+async def test_a_store_change_elsewhere_reaches_a_warm_origin_with_no_request_in_between(
+    aiohttp_client: Client, tmp_path: Path
+) -> None:
+    # The sibling of tests/test_stores_hot_path.py under aiohttp: two store instances on one
+    # SQLite file, as two processes have; nothing asks between the change and the next request.
+    from corskit.sources import SQLiteStore
+
+    path = tmp_path / "clients.db"
+    with SQLiteStore(path) as serving, SQLiteStore(path) as admin:
+        admin.add_client("partner", [PARTNER])
+        app = build_app(Calls())
+        corskit.aiohttp.setup(app, corskit.Policy(origin_source=serving, methods=["GET"]))
+        http = await aiohttp_client(app)
+        for _ in range(3):
+            ok = await http.get("/items", headers={"Origin": PARTNER})
+            assert ok.headers.get("Access-Control-Allow-Origin") == PARTNER
+            answer = await http.options("/items", headers=preflight_headers(PARTNER))
+            assert answer.headers.get("Access-Control-Allow-Origin") == PARTNER
+        admin.remove_origin("partner", PARTNER)
+        await asyncio.sleep(1.0)
+        refused = await http.get("/items", headers={"Origin": PARTNER})
+        assert "Access-Control-Allow-Origin" not in refused.headers
+        answer = await http.options("/items", headers=preflight_headers(PARTNER))
+        assert answer.status == 403
+
+
 # -- per-handler policies ----------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ chain), AsyncClient, and the real ASGI handler driven by httpx (async middleware
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -323,6 +324,27 @@ def test_async_origin_source_works_in_the_sync_middleware_chain() -> None:
         assert allows(answer) == "https://tenant.example"
         assert preflight("/plain/", origin="https://evil.example", method="POST").status_code == 403
         assert views.CALLS["plain"] == 2
+
+
+def test_a_store_change_elsewhere_reaches_a_warm_origin_with_no_request_in_between(
+    tmp_path: Path,
+) -> None:
+    # The sibling of tests/test_stores_hot_path.py under Django's middleware: two store
+    # instances on one SQLite file, as two processes have; nothing asks between the change
+    # and the next request.
+    from corskit.sources import SQLiteStore
+
+    path = tmp_path / "clients.db"
+    with SQLiteStore(path) as serving, SQLiteStore(path) as admin:
+        admin.add_client("tenant", ["https://tenant.example"])
+        with override_settings(CORSKIT=corskit.Policy(origin_source=serving, methods=["PUT"])):
+            for _ in range(3):
+                assert allows(get("/plain/", origin="https://tenant.example"))
+                assert allows(preflight("/plain/", origin="https://tenant.example"))
+            admin.remove_origin("tenant", "https://tenant.example")
+            time.sleep(1.0)
+            assert not allows(get("/plain/", origin="https://tenant.example"))
+            assert preflight("/plain/", origin="https://tenant.example").status_code == 403
 
 
 # -- system checks -----------------------------------------------------------------------------

@@ -93,11 +93,7 @@ def propagation(client: httpx.Client, bases: list[str], origin: str, allowed: bo
     return [seen[base] for base in bases]
 
 
-def test_changes_reach_every_instance_within_a_second(
-    shared: Backend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert shared.url is not None
-    shared.open().add_client("admin-app", [])  # creates the schema; the instances share it
+def _config(tmp_path: Path, url: str) -> Path:
     config = tmp_path / "cors.toml"
     config.write_text(
         f"""
@@ -105,11 +101,20 @@ default = "clients"
 
 [policies.clients]
 origins = ["{STATIC}"]
-store = "{shared.url}"
+store = "{url}"
 methods = ["GET", "POST"]
 origin_source_ttl = 0  # the store caches itself (the engine will skip its memo for stores)
 """
     )
+    return config
+
+
+def test_changes_reach_every_instance_within_a_second(
+    shared: Backend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert shared.url is not None
+    shared.open().add_client("admin-app", [])  # creates the schema; the instances share it
+    config = _config(tmp_path, shared.url)
     store = ["--store", shared.url]
     latencies: dict[str, list[float]] = {}
     with instance(config) as a, instance(config) as b, httpx.Client(timeout=5) as client:
@@ -156,3 +161,27 @@ origin_source_ttl = 0  # the store caches itself (the engine will skip its memo 
         )
         print(f"\n[stores] {shared.kind} propagation across 2 instances (worst of both): {rows}")
     assert worst < LIMIT, latencies
+
+
+def test_a_removal_reaches_idle_instances_whose_hot_path_holds_the_origin(
+    shared: Backend, tmp_path: Path
+) -> None:
+    # A warm store origin is served without asking the store: only the store's own watching
+    # (ticker, listener) can withdraw it. So: warm both, change, let nobody ask for a second,
+    # then one request each.
+    assert shared.url is not None
+    shared.open().add_client("spa", [SPA])
+    config = _config(tmp_path, shared.url)
+    store = ["--store", shared.url]
+    with instance(config) as a, instance(config) as b, httpx.Client(timeout=5) as client:
+        bases = [a, b]
+        for base in bases:
+            deadline = time.monotonic() + 5
+            while sum(allows(client, base, SPA) for _ in range(3)) < 3:
+                assert time.monotonic() < deadline, "the store origin was never allowed"
+        corskit_command("origins", "remove", "spa", SPA, *store)
+        time.sleep(LIMIT)
+        assert [allows(client, base, SPA) for base in bases] == [False, False]
+        corskit_command("origins", "add", "spa", SPA, *store)
+        time.sleep(LIMIT)
+        assert [allows(client, base, SPA) for base in bases] == [True, True]

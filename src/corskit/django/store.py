@@ -42,6 +42,10 @@ T = TypeVar("T")
 class DjangoStore(CachingStore):
     """Clients kept with the Django ORM in the database ``using``."""
 
+    # Django's connections belong to a thread: the Revision row is read by requests, so an
+    # engine keeps asking through generation() instead of serving answers from its hot path.
+    _polls_in_background = False
+
     def __init__(self, using: str = "default", **options: Any) -> None:
         super().__init__(**options)
         self.using = using

@@ -22,12 +22,14 @@ compares the epoch, so an answer looked up before a change can never land after 
 expiry of ``aged``): whoever read a generation and then an answer knows that the answer is
 still what the store would say for as long as the generation has not moved. The engine keeps
 its finished decisions under it (see ``CachingStore.generation``): a decision can never
-outlive the answer it was built from.
+outlive the answer it was built from. After the bump, ``dropped`` is called (the store's
+listeners: engines that serve its answers from their hot paths empty them).
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 __all__ = ["Answers"]
 
@@ -38,6 +40,7 @@ class Answers:
     __slots__ = (
         "_aged_born",
         "_counter",
+        "_dropped",
         "_fresh_born",
         "_half",
         "_ttl",
@@ -47,7 +50,12 @@ class Answers:
         "generation",
     )
 
-    def __init__(self, size: int, ttl: float, now: float) -> None:
+    def __init__(
+        self, size: int, ttl: float, now: float, dropped: Callable[[], None] | None = None
+    ) -> None:
+        self._dropped = dropped
+        """Called after every drop of answers, once the generation moved (the store's
+        listeners: the engines serving its answers from their hot paths)."""
         self._half = max(1, size // 2)
         self._ttl = ttl
         self.fresh: dict[str, bool] = {}
@@ -86,6 +94,7 @@ class Answers:
         if now - self._aged_born >= self._ttl and self.aged:
             self.aged = {}
             self.generation = next(self._counter)
+            self._tell()
         if now - self._fresh_born >= self._ttl / 2:
             self._rotate(now)
 
@@ -95,8 +104,14 @@ class Answers:
         self.fresh = {}
         self.aged = {}
         self.generation = next(self._counter)
+        self._tell()
 
     def _rotate(self, now: float) -> None:
         self.aged, self._aged_born = self.fresh, self._fresh_born
         self.fresh, self._fresh_born = {}, now
         self.generation = next(self._counter)
+        self._tell()
+
+    def _tell(self) -> None:
+        if self._dropped is not None:
+            self._dropped()

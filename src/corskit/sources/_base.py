@@ -7,11 +7,14 @@ adapter. ``caches_itself = True`` tells the engine to skip its own TTL memo: the
 its answers (see ``_answers``) and drops them the moment it sees a change.
 
 Per request, a warm store does one clock read and one dict lookup; an engine in front of it
-does less still: it keeps its finished decision under the store's :meth:`CachingStore.generation`
-and asks again only when that number moved (or is -1: a poll is due). At most every
-``poll_interval`` seconds one request also runs the backend's cheap change check (SQLite:
-``PRAGMA data_version``; PostgreSQL: nothing, a listener thread is told by NOTIFY). On a
-miss the backend runs one indexed query, bounded by ``timeout``. When the backend cannot
+does less still. It keeps its finished decision under the store's :meth:`CachingStore.generation`
+and asks again only when that number moved (or is -1: a poll is due); and while the store
+:meth:`~CachingStore.pushes_changes`, it serves the store's yes from its hot path, as it does a
+static origin, and the store tells it (:meth:`~CachingStore.subscribe`) when to forget it. Every
+``poll_interval`` seconds the store's ticker thread (see ``_watch``; or a request, whichever
+comes first) runs the backend's cheap change check (SQLite: ``PRAGMA data_version``;
+PostgreSQL: nothing, a listener thread is told by NOTIFY) and the answers' expiry. On a miss
+the backend runs one indexed query, bounded by ``timeout``. When the backend cannot
 answer, the store raises :class:`corskit.errors.StoreUnavailable`, forgets every answer (a
 removed client must not keep access because the removal cannot be seen) and, until a poll
 sees the backend again, refuses at once instead of making every request wait.
@@ -21,16 +24,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final
+from typing import ClassVar, Final
 
 from .._core.model.origins import parse_request_origin
 from ..errors import ConfigError, ConfigProblem, StoreUnavailable
 from ._answers import Answers
 from ._validate import canonical_origin, canonical_origins, check_client_id, check_name
+from ._watch import Listeners, start_ticker, track_for_fork
 
 __all__ = [
     "CachingStore",
@@ -115,6 +120,9 @@ class CachingStore:
     """
 
     caches_itself: Final = True
+    _polls_in_background: ClassVar[bool] = True
+    """Whether a ticker thread may run the poll (False: the backend's poll must run on a
+    request's own thread, as Django's connections are per thread)."""
 
     def __init__(
         self,
@@ -131,10 +139,15 @@ class CachingStore:
         self.poll_interval = float(poll_interval)
         self.timeout = float(timeout)
         self.dangerously_allow_insecure_origins = dangerously_allow_insecure_origins is True
-        self._answers = Answers(cache_size, self.cache_ttl, _now())
+        self._listeners = Listeners()
+        self._answers = Answers(cache_size, self.cache_ttl, _now(), self._listeners.notify)
         self._next_poll = 0.0
         self._down: str | None = None
         self._closed = False
+        self._ticker: threading.Thread | None = None
+        self._ticker_stop = threading.Event()
+        self._ticker_lock = threading.Lock()
+        track_for_fork(self)
 
     # -- the request path ------------------------------------------------------------------
 
@@ -175,6 +188,7 @@ class CachingStore:
         if now >= self._next_poll:
             self._next_poll = now + self.poll_interval
             self._answers.expire(now)
+            self._keep_ticking()
             try:
                 await self._poll_async()
             except StoreUnavailable as error:
@@ -198,10 +212,73 @@ class CachingStore:
     def _tick(self, now: float) -> None:
         self._next_poll = now + self.poll_interval  # first: concurrent requests do not pile up
         self._answers.expire(now)
+        self._keep_ticking()
         try:
             self._poll()
         except StoreUnavailable as error:
             self._mark_down(error)
+
+    # -- telling the engines, unasked (see _watch) ---------------------------------------------
+
+    def subscribe(self, listener: Callable[[], object]) -> None:
+        """Call ``listener()`` after every drop of remembered answers (a change, an expiry,
+        an outage, close), from whichever thread saw it.
+
+        The listener is held weakly: pass a bound method of an object that keeps itself
+        alive (an engine does). With :meth:`pushes_changes`, this is what lets an engine
+        serve this store's answers from its hot path without asking the store per request.
+        """
+        self._listeners.add(listener)
+
+    def pushes_changes(self) -> bool:
+        """True while every change reaches the subscribers within about ``poll_interval``
+        even if no request asks: the ticker thread runs and the backend watches for changes.
+
+        False before the first question, in a forked child until its first question, with
+        ``poll_interval=0`` or ``cache_ttl=0``, and for a store that must poll on a request's
+        thread; subscribers then keep asking through :meth:`generation`.
+        """
+        if not self._polls_in_background or self.poll_interval <= 0 or self.cache_ttl <= 0:
+            return False
+        ticker = self._ticker
+        return ticker is not None and ticker.is_alive() and not self._closed and self._watching()
+
+    def _watching(self) -> bool:
+        """Whether the backend's own change detection runs (PostgreSQL: its listener)."""
+        return True
+
+    def _keep_ticking(self) -> None:
+        """Start the ticker once someone listens (again after a fork, or if it ever died)."""
+        if not self._listeners or not self._polls_in_background or self.poll_interval <= 0:
+            return
+        ticker = self._ticker
+        if ticker is not None and ticker.is_alive():
+            return
+        with self._ticker_lock:
+            ticker = self._ticker
+            if self._closed or (ticker is not None and ticker.is_alive()):
+                return
+            self._ticker = start_ticker(self, self._ticker_stop)
+
+    def _tick_if_due(self, now: float) -> float:
+        """The ticker's step: poll when due; the seconds until the next poll is due."""
+        next_poll = self._next_poll
+        if now < next_poll:
+            return next_poll - now
+        self._tick(now)
+        return self.poll_interval
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: no ticker, fresh locks, nothing remembered trusted or served.
+
+        Backends extend it to drop what the parent's connections were (never closing them:
+        the parent still uses them)."""
+        self._listeners.after_fork()
+        self._ticker = None
+        self._ticker_stop = threading.Event()
+        self._ticker_lock = threading.Lock()
+        self._next_poll = 0.0
+        self.invalidate()  # also empties the engines' hot paths
 
     def _askable(self, origin: str) -> bool:
         """Only a well-formed origin reaches the backend; raise while the backend is down."""
@@ -376,6 +453,7 @@ class CachingStore:
     def close(self) -> None:
         """Release connections and threads; lookups then raise StoreUnavailable."""
         self._closed = True
+        self._ticker_stop.set()
         self._answers.clear()
 
     def __enter__(self) -> CachingStore:

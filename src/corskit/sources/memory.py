@@ -11,6 +11,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
+from ..errors import StoreUnavailable
 from ._base import (
     CachingStore,
     Client,
@@ -33,16 +34,22 @@ class MemoryStore(CachingStore):
         self._allowed: dict[str, int] = {}
 
     def is_allowed(self, origin: str) -> bool:
+        if self._closed:  # as every store: closed means refused, not answered from memory
+            raise StoreUnavailable(f"{self.describe()} is closed")
         return origin in self._allowed
 
     __call__ = is_allowed
 
     async def is_allowed_async(self, origin: str) -> bool:
-        return origin in self._allowed
+        return self.is_allowed(origin)
 
     def generation(self) -> int:
         """Moves on every change (each write ends in ``invalidate``); nothing to poll."""
         return self._answers.generation
+
+    def pushes_changes(self) -> bool:
+        """Always: every change is made through this object, and tells its subscribers."""
+        return not self._closed
 
     def _count(self, client: Client, step: int) -> None:
         if not client.enabled:

@@ -149,6 +149,15 @@ class PostgresStore(SQLStore):
         if listener is not None and not listener.is_alive() and not self._closed:
             self._start()
 
+    def _watching(self) -> bool:
+        listener = self._listener
+        return listener is not None and listener.is_alive() and os.getpid() == self._pid
+
+    def _after_fork_in_child(self) -> None:
+        self._start_lock = threading.Lock()
+        self._after_fork()
+        super()._after_fork_in_child()
+
     def _wait_ready(self) -> None:
         self._start()
         if not self._ready.wait(self.timeout):

@@ -3,9 +3,10 @@
 Several processes may share the file (every instance on one machine, the ``corskit`` command
 beside them). A change committed by any of them is seen by the others through
 ``PRAGMA data_version``, which SQLite changes for a connection whenever another connection
-committed: a store reads it at most every ``poll_interval`` (0.25 s), from whichever request
-comes along, so a change takes effect everywhere within about a quarter of a second, at the
-cost of one cheap pragma four times a second and nothing per request.
+committed: a store reads it every ``poll_interval`` (0.25 s), from its ticker thread or a
+request, so a change takes effect everywhere within about a quarter of a second, at the cost
+of one cheap pragma four times a second and nothing per request. A forked child never uses
+its parent's connection (SQLite forbids it): it opens its own.
 
 The file is opened in WAL mode (readers never wait for a writer), with a busy timeout of
 ``timeout``: a lookup waits at most that long for a lock, then the store reports itself
@@ -51,6 +52,7 @@ class SQLiteStore(SQLStore):
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._data_version: int | None = None
+        self._leftovers: list[sqlite3.Connection] = []  # a forked child's copies: never closed
 
     @property
     def url(self) -> str:
@@ -144,6 +146,15 @@ class SQLiteStore(SQLStore):
             self._data_version = version
             self.invalidate()
         self._mark_up()
+
+    def _after_fork_in_child(self) -> None:
+        # SQLite forbids using a connection across fork(); closing it here could also undo
+        # the parent's locks. Kept unreferenced-but-alive, and a new one opened on first use.
+        if self._connection is not None:
+            self._leftovers.append(self._connection)
+        self._connection = None
+        self._lock = threading.Lock()
+        super()._after_fork_in_child()
 
     def close(self) -> None:
         super().close()

@@ -20,6 +20,9 @@ garbage never reaches user code or a database. What the asker adds around the so
   answer with the generation it was given under (-1: none), which the engine keeps its
   finished decisions by. In async mode the generation is read by the task that asks, so a
   request that joins a question asked before a change never gets a current-looking tag.
+  Such a store may also offer ``subscribe(listener)`` and ``pushes_changes()``: the engine
+  then serves its yes from the hot path while the store promises to call the listener on
+  every change (see ``Engine._serve_hot``).
 
 An async-only source cannot be asked synchronously: the sync face refuses it with a clear log.
 
@@ -100,6 +103,8 @@ class SourceAsker(Generic[T]):
         "_what",
         "generation",
         "memo",
+        "pushes_changes",
+        "subscribe",
     )
 
     def __init__(
@@ -128,6 +133,15 @@ class SourceAsker(Generic[T]):
         generation = getattr(source, "generation", None) if caches_itself else None
         self.generation: Callable[[], int] | None = generation if callable(generation) else None
         """The store's ``generation()``, or None: answers then carry no generation."""
+        pushes = getattr(source, "pushes_changes", None) if self.generation else None
+        subscribe = getattr(source, "subscribe", None) if self.generation else None
+        has_push = callable(pushes) and callable(subscribe)
+        self.pushes_changes: Callable[[], bool] | None = pushes if has_push else None
+        """The store's ``pushes_changes()`` (see CachingStore), or None."""
+        self.subscribe: Callable[[Callable[[], object]], object] | None = (
+            subscribe if has_push else None
+        )
+        """The store's ``subscribe(listener)``, or None: its answers stay off hot paths."""
         self._in_flight: dict[str, asyncio.Task[tuple[int, T | Reason]]] = {}
 
     @classmethod

@@ -10,6 +10,7 @@ Step comments cite the Fetch Standard sections the server-side behaviour answers
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -24,6 +25,10 @@ from .ask import SourceAsker
 __all__ = ["Decision", "Engine", "Kind"]
 
 W = TypeVar("W", bytes, str)
+K = TypeVar("K")
+V = TypeVar("V")
+
+logger = logging.getLogger("corskit")
 
 # Bounds on attacker-controlled Access-Control-Request-Headers (design rule 17).
 MAX_REQUEST_HEADERS_LENGTH = 8192
@@ -162,6 +167,8 @@ class Engine(Generic[W]):
             None if self.source_asker is None else self.source_asker.generation
         )
         """The store's generation() (see CachingStore.generation), or None: no source memo."""
+        self._pushes: Callable[[], bool] | None = None
+        """The store's pushes_changes(), once this engine listens to it: see _serve_hot."""
         self._credentials = policy.credentials
         self._private_network = policy.private_network
         self._methods = None
@@ -199,6 +206,23 @@ class Engine(Generic[W]):
         """The same for preflights, by the facts of ``known_preflights``."""
         self._build_actual_constants(policy, encode)
         self._build_preflight_constants(policy, encode)
+        self._listen_to_source()
+
+    def _listen_to_source(self) -> None:
+        asker = self.source_asker
+        if asker is None or asker.subscribe is None or asker.pushes_changes is None:
+            return
+        try:
+            asker.subscribe(self._source_changed)
+        except Exception:  # a custom store's bug: its answers stay off the hot path
+            logger.exception("corskit: origin_source.subscribe() failed")
+            return
+        self._pushes = asker.pushes_changes
+
+    def _source_changed(self) -> None:
+        """The store dropped answers: what the hot paths hold may be among them."""
+        self.allowed_cors.clear()
+        self.known_preflights.clear()
 
     def _build_actual_constants(self, policy: Policy, h: Callable[[str], W]) -> None:
         self._acao = h("access-control-allow-origin")
@@ -401,6 +425,8 @@ class Engine(Generic[W]):
     ) -> None:
         if tag >= 0 and type(verdict) is bool and self._generation is not None:
             _remember(self.source_actual, origin, len(origin), (tag, decision))
+            if verdict is True and decision.kind is Kind.ACTUAL_OK:
+                self._serve_hot(self.allowed_cors, origin, len(origin), decision.headers, tag)
 
     def _keep_preflight(
         self, key: tuple[W | None, ...], tag: int, verdict: SourceVerdict, decision: Decision[W]
@@ -408,6 +434,34 @@ class Engine(Generic[W]):
         if tag >= 0 and type(verdict) is bool and self._generation is not None:
             size = sum(len(part) for part in key if part is not None)
             _remember(self.source_preflights, key, size, (tag, decision))
+            if verdict is True and decision.kind is Kind.PREFLIGHT_OK:
+                self._serve_hot(self.known_preflights, key, size, decision, tag)
+
+    def _serve_hot(self, memo: dict[K, V], key: K, size: int, value: V, tag: int) -> None:
+        """Put a store's yes where static answers are, when the store will say it changed.
+
+        The hot paths (``allowed_cors``, ``known_preflights``) are read with no question to
+        the store, so an entry there is only safe while the store calls ``_source_changed``
+        on every change without being asked (``pushes_changes``). The order closes the race
+        with a change landing meanwhile: the store moves its generation *before* it tells
+        its listeners, and the entry goes in *before* the generation is read again. So either
+        the change was told after the entry went in (and emptied it), or the generation
+        read here differs from ``tag``, the one the answer was given under, and the entry is
+        taken out again.
+        """
+        pushes = self._pushes
+        generation = self._generation
+        if pushes is None or generation is None:
+            return
+        try:
+            if not pushes():
+                return
+            _remember(memo, key, size, value)
+            if generation() == tag:
+                return
+        except Exception:  # a custom store's bug: keep its answers off the hot path
+            logger.exception("corskit: origin_source.pushes_changes() or generation() failed")
+        memo.pop(key, None)
 
     @property
     def can_ask_sync(self) -> bool:
@@ -508,10 +562,6 @@ class Engine(Generic[W]):
         if len(names) > MAX_REQUEST_HEADERS:
             return Reason.HEADERS_TOO_MANY
         return names
-
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 def _remember(cache: dict[K, V], key: K, size: int, decision: V) -> None:
