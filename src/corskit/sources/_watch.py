@@ -104,6 +104,8 @@ def _tick_forever(ref: weakref.ref[CachingStore], stop: threading.Event) -> None
 
 # -- fork --------------------------------------------------------------------------------------
 
+# corskit's one process-wide table, because fork() is process-wide: the stores to reset in a
+# child (weakly held: it keeps no store alive). Python's threading and logging do the same.
 _STORES: weakref.WeakSet[CachingStore] = weakref.WeakSet()
 
 
