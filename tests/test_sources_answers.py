@@ -82,3 +82,28 @@ def test_an_answer_is_never_dropped_without_moving_the_generation(
             held = answers.get(name)
             if held is not None:
                 seen[name] = (answers.generation, held)
+
+
+class ChangedDuringRotation(Answers):
+    """The store changes (another thread's clear) at the worst moment of a put: while the
+    put makes room by rotating, after the lookup's epoch was taken."""
+
+    __slots__ = ("changed",)
+
+    def _rotate(self, now: float) -> None:
+        if not getattr(self, "changed", False):
+            self.changed = True
+            self.clear()
+        super()._rotate(now)
+
+
+def test_a_change_landing_while_a_put_makes_room_is_not_overtaken() -> None:
+    answers = ChangedDuringRotation(4, ttl=60, now=0.0)
+    answers.changed = True  # no change while filling
+    for index in range(2):
+        answers.put(f"https://fill{index}.example", False, answers.epoch, now=0.0)
+    answers.changed = False
+    epoch = answers.epoch  # the lookup starts, the store then changes inside put
+    answers.put("https://removed.example", True, epoch, now=0.0)
+    assert answers.get("https://removed.example") is None
+

@@ -354,24 +354,50 @@ def test_listeners_are_held_weakly_and_one_failing_does_not_stop_the_others(
     assert "a store change listener failed" in caplog.text
 
 
-def test_a_ticker_that_hits_a_backend_bug_keeps_ticking(
+def test_the_ticker_ends_when_no_engine_listens_although_the_store_lives_on(
+    tmp_path: Path,
+) -> None:
+    before = _tickers()
+    with SQLiteStore(tmp_path / "clients.db", poll_interval=0.05) as store:  # admin code holds it
+        app = _middleware("wsgi", store)
+        _allowed(app, "wsgi", APP)
+        assert _tickers() == before + 1
+        del app  # a reconfiguration replaced the middleware's engines, say
+        gc.collect()
+        _eventually(lambda: _tickers() == before, 2.0)
+        assert not store.pushes_changes()
+        app = _middleware("wsgi", store)  # a new engine listens: the next question restarts it
+        _allowed(app, "wsgi", APP)
+        assert _tickers() == before + 1
+
+
+def test_a_ticker_that_hits_a_backend_bug_fails_closed_and_keeps_ticking(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     class Flaky(SQLiteStore):
         polls = 0
+        broken = False
 
         def _poll(self) -> None:
             self.polls += 1
-            if self.polls == 2:
+            if self.broken:
                 raise RuntimeError("backend bug")
             super()._poll()
 
-    with Flaky(tmp_path / "clients.db", poll_interval=0.02) as store, caplog.at_level("ERROR"):
+    with Flaky(tmp_path / "clients.db", poll_interval=0.02) as store, caplog.at_level("WARNING"):
+        store.add_client("app", [APP])
         app = _middleware("wsgi", store)
-        _allowed(app, "wsgi", APP)
-        _eventually(lambda: store.polls > 5, 2.0)
-        assert store.pushes_changes()
+        _eventually(lambda: _allowed(app, "wsgi", APP) and store.pushes_changes(), 2.0)
+        assert _allowed(app, "wsgi", APP)
+        store.broken = True  # changes can no longer be seen: what was granted must not stay
+        _eventually(lambda: not store.available, 2.0)
+        assert not _allowed(app, "wsgi", APP)
+        polls = store.polls
+        store.broken = False  # the ticker kept ticking: the next good poll brings it back
+        _eventually(lambda: store.polls > polls and store.available, 2.0)
+        assert _allowed(app, "wsgi", APP)
     assert "could not check for changes" in caplog.text
+    assert "reachable again" in caplog.text
 
 
 # -- fork: the child starts from scratch -------------------------------------------------------
@@ -424,3 +450,81 @@ def _child_checks(app: Any, adapter: str, shared: Backend) -> str:
     notes.append("removal seen" if not _allowed(app, adapter, APP) else "removal missed")
     notes.append("no access kept" if not _allowed(app, adapter, APP) else "access kept")
     return "; ".join(notes)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX")
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_a_child_forked_without_pythons_fork_hooks_resets_at_its_next_question(
+    shared: Backend, adapter: str
+) -> None:
+    # libc's fork(), as uWSGI forks its workers by default: no Python fork hook runs, and the
+    # parent's ticker even still looks alive. The store finds out at its next question.
+    import ctypes
+
+    serving = shared.open()
+    serving.add_client("app", [APP])
+    serving.add_client("cold", [COLD])
+    app = _middleware(adapter, serving)
+    _eventually(lambda: _allowed(app, adapter, APP) and serving.pushes_changes(), 2.0)
+    read, write = os.pipe()
+    pid = ctypes.PyDLL(None).fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read)
+            os.write(write, _child_checks(app, adapter, shared).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        report = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, report
+    assert report == "cold allowed; removal seen; no access kept", report
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX")
+def test_no_thread_is_inside_sqlite_when_the_process_forks(tmp_path: Path) -> None:
+    # A thread inside SQLite's C code holds its mutexes: a child forked then inherits them
+    # locked. So a fork waits for the store's lock, which every call into SQLite holds.
+    class Slow(SQLiteStore):
+        def _lookup(self, origin: str) -> bool:
+            with self._lock:
+                time.sleep(0.3)  # standing for a long query
+            return super()._lookup(origin)
+
+    with Slow(tmp_path / "clients.db") as store:
+        store.add_client("app", [APP])
+        inside = threading.Event()
+        original = store._lock
+
+        class Watched:
+            def __enter__(self) -> None:
+                original.acquire()
+                inside.set()
+
+            def __exit__(self, *exc: object) -> None:
+                original.release()
+
+            def acquire(self, *args: Any, **kwargs: Any) -> bool:
+                return original.acquire(*args, **kwargs)
+
+            def release(self) -> None:
+                original.release()
+
+        store._lock = Watched()  # type: ignore[assignment]
+        lookup = threading.Thread(target=store.is_allowed, args=(APP,))
+        lookup.start()
+        assert inside.wait(2.0)
+        started = time.monotonic()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads
+            pid = os.fork()
+        if pid == 0:
+            os._exit(0 if store.is_allowed(APP) else 1)  # the child's own connection works
+        waited = time.monotonic() - started
+        _, status = os.waitpid(pid, 0)
+        lookup.join()
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert waited >= 0.2, f"the fork happened while a thread was inside SQLite ({waited:.3f} s)"

@@ -1,9 +1,12 @@
-"""A pre-fork server: gunicorn loads the app in its master (``--preload``) and forks workers.
+"""Pre-fork servers: the app is loaded in a master process, which then forks its workers.
 
-The master warmed a store origin, so each worker starts with that origin on its hot path and
-with no ticker (threads do not survive fork) and a SQLite connection it must not use. corskit's
-fork hook resets the store in every child: a removal made with the ``corskit`` command reaches
-every worker within a second, even though nothing asks the store in between.
+gunicorn ``--preload`` forks with ``os.fork()`` (Python's fork hooks run); uWSGI, by default
+(no ``lazy-apps``, no ``py-call-osafterfork``), forks in C and runs none of them, only its
+own post-fork hook. Either way the master warmed a store origin, so each worker starts with
+that origin on its hot path, with no ticker (threads do not survive fork) and a SQLite
+connection it must not use. corskit resets the stores in every worker: a removal made with
+the ``corskit`` command reaches every worker within a second, although nothing asks the
+store in between.
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ import pytest
 
 from stores import SHARED_BACKENDS, Backend, backend_for
 
-pytest.importorskip("gunicorn")
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="gunicorn forks")
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="pre-fork servers fork")
 
 HERE = Path(__file__).resolve().parent
 APP = "https://app.example.com"
@@ -44,10 +46,36 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _gunicorn(port: int) -> list[str]:
+    """gunicorn --preload with two sync workers."""
+    pytest.importorskip("gunicorn")
+    return [
+        sys.executable, "-m", "gunicorn", "--preload", "--workers", str(WORKERS),
+        "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "--timeout", "30",
+        "--log-level", "warning", "prefork_app:app",
+    ]  # fmt: skip
+
+
+def _uwsgi(port: int) -> list[str]:
+    """uWSGI as it starts by default: the app loaded in the master, workers forked in C."""
+    binary = Path(sys.executable).with_name("uwsgi")
+    if not binary.exists():
+        pytest.skip("uWSGI is not installed (pip install uwsgi)")
+    return [
+        str(binary), "--master", "--processes", str(WORKERS), "--http-socket",
+        f"127.0.0.1:{port}", "--module", "prefork_app:app", "--die-on-term",
+        "--disable-logging", "--harakiri", "30", "--need-app",
+    ]  # fmt: skip
+
+
+SERVERS = {"gunicorn": _gunicorn, "uwsgi": _uwsgi}
+
+
 @contextlib.contextmanager
-def gunicorn(url: str) -> Iterator[str]:
-    """gunicorn --preload with two sync workers on 127.0.0.1; stopped whatever happens."""
+def serving(server: str, url: str) -> Iterator[str]:
+    """The app under ``server`` on 127.0.0.1; stopped (TERM, then KILL) whatever happens."""
     port = _free_port()
+    command = SERVERS[server](port)
     environment = {
         **os.environ,
         "CORSKIT_TEST_STORE": url,
@@ -55,23 +83,7 @@ def gunicorn(url: str) -> Iterator[str]:
         "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
     }
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--preload",
-            "--workers",
-            str(WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--graceful-timeout",
-            "2",
-            "--timeout",
-            "30",
-            "--log-level",
-            "warning",
-            "prefork_app:app",
-        ],
+        command,
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -82,11 +94,11 @@ def gunicorn(url: str) -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn did not start: {process.communicate()[1]}")
+                raise RuntimeError(f"{server} did not start: {process.communicate()[1]}")
             with contextlib.suppress(httpx.TransportError):
                 httpx.get(f"{base}/", timeout=1)
                 break
-            assert time.monotonic() < deadline, "gunicorn never answered"
+            assert time.monotonic() < deadline, f"{server} never answered"
             time.sleep(0.05)
         yield base
     finally:
@@ -98,15 +110,17 @@ def gunicorn(url: str) -> Iterator[str]:
             process.communicate(timeout=10)
 
 
-def _answers(base: str, requests: int = 20) -> dict[str, set[bool]]:
-    """Per worker pid, whether the origin was allowed (fresh connections: any worker)."""
-    seen: dict[str, set[bool]] = {}
-    for _ in range(requests):
+def _answers(base: str) -> dict[str, set[bool]]:
+    """Per worker pid, whether the origin was allowed; until every worker answered twice."""
+    seen: dict[str, list[bool]] = {}
+    for _ in range(400):
         answer = httpx.get(f"{base}/", headers={"Origin": APP, "Connection": "close"}, timeout=5)
         assert answer.status_code == 200, answer.text
         allowed = answer.headers.get("access-control-allow-origin") == APP
-        seen.setdefault(answer.text, set()).add(allowed)
-    return seen
+        seen.setdefault(answer.text, []).append(allowed)
+        if len(seen) == WORKERS and all(len(answers) >= 2 for answers in seen.values()):
+            return {pid: set(answers) for pid, answers in seen.items()}
+    raise AssertionError(f"not every worker answered: {seen}")
 
 
 def _command(*argv: str) -> None:
@@ -116,10 +130,13 @@ def _command(*argv: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_a_removal_reaches_every_forked_worker_within_a_second(shared: Backend) -> None:
+@pytest.mark.parametrize("server", sorted(SERVERS))
+def test_a_removal_reaches_every_forked_worker_within_a_second(
+    shared: Backend, server: str
+) -> None:
     assert shared.url is not None
     shared.open().add_client("app", [APP])
-    with gunicorn(shared.url) as base:
+    with serving(server, shared.url) as base:
         before = _answers(base)
         assert all(answers == {True} for answers in before.values()), before
 

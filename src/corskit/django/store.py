@@ -55,6 +55,10 @@ class DjangoStore(CachingStore):
     def describe(self) -> str:
         return f"the Django store (database {self.using!r})"
 
+    def _after_fork_in_child(self) -> None:
+        self._worker = None  # its threads stayed in the parent
+        super()._after_fork_in_child()
+
     # -- the ORM, outside any running event loop ------------------------------------------
 
     def _orm(self, function: Callable[[], T]) -> T:

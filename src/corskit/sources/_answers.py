@@ -41,6 +41,7 @@ class Answers:
         "_aged_born",
         "_counter",
         "_dropped",
+        "_epochs",
         "_fresh_born",
         "_half",
         "_ttl",
@@ -62,6 +63,7 @@ class Answers:
         self.aged: dict[str, bool] = {}
         self._fresh_born = now
         self._aged_born = now
+        self._epochs = itertools.count(1)
         self.epoch = 0
         """Bumped by every clear: an answer looked up in an older epoch is not remembered."""
         self._counter = itertools.count(1)
@@ -81,12 +83,13 @@ class Answers:
         if self._ttl <= 0:
             self.generation = next(self._counter)  # kept nowhere: vouched for by no number
             return
+        if len(self.fresh) >= self._half:
+            self._rotate(now)
+        # The target first, then the epoch: a clear after this compare swaps ``fresh`` out
+        # from under the answer (dropped with it), one before it fails the compare.
         fresh = self.fresh
         if epoch != self.epoch:
             return  # the store changed while this answer was being looked up
-        if len(fresh) >= self._half:
-            self._rotate(now)
-            fresh = self.fresh
         fresh[origin] = answer
 
     def expire(self, now: float) -> None:
@@ -100,7 +103,7 @@ class Answers:
 
     def clear(self) -> None:
         """Forget everything: the store's contents changed (or cannot be seen)."""
-        self.epoch += 1
+        self.epoch = next(self._epochs)
         self.fresh = {}
         self.aged = {}
         self.generation = next(self._counter)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -147,6 +148,7 @@ class CachingStore:
         self._ticker: threading.Thread | None = None
         self._ticker_stop = threading.Event()
         self._ticker_lock = threading.Lock()
+        self._pid = os.getpid()
         track_for_fork(self)
 
     # -- the request path ------------------------------------------------------------------
@@ -186,6 +188,7 @@ class CachingStore:
         """The async face of :meth:`is_allowed`: a miss never blocks the event loop."""
         now = _now()
         if now >= self._next_poll:
+            self._check_process()
             self._next_poll = now + self.poll_interval
             self._answers.expire(now)
             self._keep_ticking()
@@ -210,6 +213,7 @@ class CachingStore:
         return answer
 
     def _tick(self, now: float) -> None:
+        self._check_process()
         self._next_poll = now + self.poll_interval  # first: concurrent requests do not pile up
         self._answers.expire(now)
         self._keep_ticking()
@@ -228,7 +232,8 @@ class CachingStore:
         alive (an engine does). With :meth:`pushes_changes`, this is what lets an engine
         serve this store's answers from its hot path without asking the store per request.
         """
-        self._listeners.add(listener)
+        with self._ticker_lock:  # never between a ticker's "nobody listens" and its exit
+            self._listeners.add(listener)
 
     def pushes_changes(self) -> bool:
         """True while every change reaches the subscribers within about ``poll_interval``
@@ -240,8 +245,10 @@ class CachingStore:
         """
         if not self._polls_in_background or self.poll_interval <= 0 or self.cache_ttl <= 0:
             return False
+        if self._closed or self._pid != os.getpid():  # a C-level fork nothing reset yet
+            return False
         ticker = self._ticker
-        return ticker is not None and ticker.is_alive() and not self._closed and self._watching()
+        return ticker is not None and ticker.is_alive() and self._watching()
 
     def _watching(self) -> bool:
         """Whether the backend's own change detection runs (PostgreSQL: its listener)."""
@@ -258,7 +265,38 @@ class CachingStore:
             ticker = self._ticker
             if self._closed or (ticker is not None and ticker.is_alive()):
                 return
-            self._ticker = start_ticker(self, self._ticker_stop)
+            try:
+                self._ticker = start_ticker(self, self._ticker_stop)
+            except RuntimeError as error:  # no thread to be had: requests poll, as before
+                logger.warning("corskit: %s cannot start its ticker: %s", self.describe(), error)
+
+    def _stop_ticking_if_unheard(self) -> bool:
+        """The ticker's exit when no engine listens any more (a new one restarts it).
+
+        Under the lock ``subscribe`` takes: a listener added after this check finds
+        ``_ticker`` None, so ``pushes_changes`` is False until a ticker runs again.
+        """
+        with self._ticker_lock:
+            if self._listeners:
+                return False
+            if self._ticker is threading.current_thread():
+                self._ticker = None
+            return True
+
+    def _unwatched(self, error: Exception) -> None:
+        """The change check failed in a way no backend reports: fail closed until it works."""
+        self._mark_down(StoreUnavailable(f"{self.describe()} could not check for changes: {error}"))
+
+    def _check_process(self) -> None:
+        """Reset here if this process was forked without Python's fork hooks (see _watch)."""
+        if self._pid != os.getpid():
+            self._after_fork_in_child()
+
+    def _hold_for_fork(self) -> None:
+        """Before a fork: keep every thread of this process out of the backend's C code."""
+
+    def _release_after_fork(self) -> None:
+        """In the parent after a fork: undo :meth:`_hold_for_fork`."""
 
     def _tick_if_due(self, now: float) -> float:
         """The ticker's step: poll when due; the seconds until the next poll is due."""
@@ -273,6 +311,7 @@ class CachingStore:
 
         Backends extend it to drop what the parent's connections were (never closing them:
         the parent still uses them)."""
+        self._pid = os.getpid()
         self._listeners.after_fork()
         self._ticker = None
         self._ticker_stop = threading.Event()

@@ -13,17 +13,24 @@ request ever asks the store again. Three pieces make that a guarantee instead of
 - a fork hook: a child process inherits the engines' hot paths but not the ticker (threads do
   not survive ``fork``) nor a usable connection, so every store is reset in the child before
   it runs anything else, and the hot paths emptied; the child's first question restarts it.
+  Python runs it after ``os.fork()`` (gunicorn, multiprocessing). uWSGI forks its workers in
+  C and, unless told (``py-call-osafterfork``), runs no Python fork hook: inside uWSGI the
+  same reset is also registered as a uWSGI post-fork hook. Before any fork, each store's
+  backend lock is taken, so no thread is inside SQLite's C code (holding its mutexes) when
+  the child is made. And a store that finds itself in another process without having been
+  reset (some other C-level fork) resets itself at its next question.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._base import CachingStore
@@ -48,7 +55,8 @@ class Listeners:
         self._refs: list[weakref.ref[Listener]] = []
 
     def __bool__(self) -> bool:
-        return bool(self._refs)
+        """Whether any listener is still alive (dead ones do not keep a ticker running)."""
+        return any(ref() is not None for ref in self._refs)
 
     def add(self, listener: Listener) -> None:
         """Hold ``listener`` (a bound method: weakly, by its object; a function: weakly too)."""
@@ -91,12 +99,13 @@ def _tick_forever(ref: weakref.ref[CachingStore], stop: threading.Event) -> None
     delay = 0.0
     while not stop.wait(delay):
         store = ref()
-        if store is None or store._closed:
+        if store is None or store._closed or store._stop_ticking_if_unheard():
             return
         try:
             delay = store._tick_if_due(time.monotonic())
-        except Exception:  # a backend's bug must not end the watching
+        except Exception as error:  # a backend's bug: fail closed, and keep watching
             logger.exception("corskit: %s could not check for changes", store.describe())
+            store._unwatched(error)
             delay = store.poll_interval
         del store
         delay = max(MIN_SLEEP, delay)
@@ -114,6 +123,16 @@ def track_for_fork(store: CachingStore) -> None:
     _STORES.add(store)
 
 
+def _hold_before_fork() -> None:
+    for store in list(_STORES):
+        store._hold_for_fork()
+
+
+def _release_in_parent() -> None:
+    for store in list(_STORES):
+        store._release_after_fork()
+
+
 def _reset_in_child() -> None:
     for store in list(_STORES):
         try:
@@ -122,5 +141,39 @@ def _reset_in_child() -> None:
             logger.exception("corskit: %s could not be reset after fork", store.describe())
 
 
+def _register_with_uwsgi() -> None:
+    """Inside uWSGI, reset the stores in each worker it forks (see the module docstring)."""
+    try:
+        uwsgi: Any = importlib.import_module("uwsgi")  # exists only inside uWSGI
+    except ImportError:
+        return
+    manual_hook = getattr(uwsgi, "post_fork_hook", None)
+    spooler = getattr(uwsgi, "spooler", None)
+    try:
+        uwsgidecorators: Any = importlib.import_module("uwsgidecorators")
+    except ImportError:  # pragma: no cover - uWSGI ships it; chain by hand without it
+
+        def hook() -> None:
+            _reset_in_child()
+            if manual_hook is not None:
+                manual_hook()
+
+        uwsgi.post_fork_hook = hook
+        return
+    # Importing uwsgidecorators installs its own post-fork chain and spooler: keep what the
+    # app had set by hand, then join the chain, where every later @postfork lands too.
+    chain = uwsgidecorators.postfork_chain
+    if manual_hook is not None and manual_hook is not uwsgidecorators.postfork_chain_hook:
+        chain.append(manual_hook)
+    if spooler is not None:
+        uwsgi.spooler = spooler
+    chain.insert(0, _reset_in_child)
+
+
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_in_child)
+    os.register_at_fork(
+        before=_hold_before_fork,
+        after_in_parent=_release_in_parent,
+        after_in_child=_reset_in_child,
+    )
+_register_with_uwsgi()

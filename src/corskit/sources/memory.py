@@ -47,6 +47,10 @@ class MemoryStore(CachingStore):
         """Moves on every change (each write ends in ``invalidate``); nothing to poll."""
         return self._answers.generation
 
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()
+        super()._after_fork_in_child()
+
     def pushes_changes(self) -> bool:
         """Always: every change is made through this object, and tells its subscribers."""
         return not self._closed

@@ -147,6 +147,7 @@ class PostgresStore(SQLStore):
             self._after_fork()
         listener = self._listener
         if listener is not None and not listener.is_alive() and not self._closed:
+            self.invalidate()  # nothing watched since it died: nothing remembered holds
             self._start()
 
     def _watching(self) -> bool:

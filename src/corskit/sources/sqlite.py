@@ -53,6 +53,7 @@ class SQLiteStore(SQLStore):
         self._connection: sqlite3.Connection | None = None
         self._data_version: int | None = None
         self._leftovers: list[sqlite3.Connection] = []  # a forked child's copies: never closed
+        self._held_for_fork = False
 
     @property
     def url(self) -> str:
@@ -147,6 +148,16 @@ class SQLiteStore(SQLStore):
             self.invalidate()
         self._mark_up()
 
+    def _hold_for_fork(self) -> None:
+        # Every call into SQLite runs under _lock: held, no thread of ours is inside SQLite
+        # (holding its mutexes) at the fork. Bounded: a lookup holds it at most ``timeout``.
+        self._held_for_fork = self._lock.acquire(timeout=2 * self.timeout)
+
+    def _release_after_fork(self) -> None:
+        if getattr(self, "_held_for_fork", False):
+            self._held_for_fork = False
+            self._lock.release()
+
     def _after_fork_in_child(self) -> None:
         # SQLite forbids using a connection across fork(); closing it here could also undo
         # the parent's locks. Kept unreferenced-but-alive, and a new one opened on first use.
@@ -154,6 +165,7 @@ class SQLiteStore(SQLStore):
             self._leftovers.append(self._connection)
         self._connection = None
         self._lock = threading.Lock()
+        self._held_for_fork = False
         super()._after_fork_in_child()
 
     def close(self) -> None:

@@ -454,7 +454,7 @@ class Engine(Generic[W]):
         if pushes is None or generation is None:
             return
         try:
-            if not pushes():
+            if pushes() is not True:
                 return
             _remember(memo, key, size, value)
             if generation() == tag:
