@@ -72,21 +72,13 @@ class Demo:
         return self.request(method, f"{self.api}/admin/origins", {}, body)[0]
 
 
-def start_demo(store: Path) -> Demo:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+def start_demo(store: Path | None, environ: dict[str, str] | None = None) -> Demo:
+    """The demo in its own process; ``store=None`` runs it as the README does, on its default."""
+    env = {**(os.environ if environ is None else environ), "PYTHONUNBUFFERED": "1"}
+    chosen = [] if store is None else ["--store", f"sqlite:///{store}"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "corskit.cli",
-            "demo",
-            "--api-port",
-            "0",
-            "--page-port",
-            "0",
-            "--store",
-            f"sqlite:///{store}",
-        ],
+        [sys.executable, "-m", "corskit.cli", "demo", "--api-port", "0", "--page-port", "0"]
+        + chosen,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -109,18 +101,38 @@ def start_demo(store: Path) -> Demo:
     return Demo(page, api, process)
 
 
+def stop_demo(running: Demo) -> None:
+    running.process.send_signal(signal.SIGINT)  # Ctrl-C, as the demo says
+    try:
+        running.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        running.process.kill()
+        running.process.wait(timeout=10)
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[Demo]:
     running = start_demo(tmp_path / "clients.db")
     try:
         yield running
     finally:
-        running.process.send_signal(signal.SIGINT)  # Ctrl-C, as the demo says
-        try:
-            running.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            running.process.kill()
-            running.process.wait(timeout=10)
+        stop_demo(running)
+
+
+def test_a_fresh_machine_gets_the_default_store_with_its_directory(tmp_path: Path) -> None:
+    """No ``~/.local/state`` yet (a fresh account): the demo creates it, as the README says."""
+    home = tmp_path / "home"
+    home.mkdir()
+    environ = {k: v for k, v in os.environ.items() if k != "XDG_STATE_HOME"}
+    running = start_demo(None, {**environ, "HOME": str(home)})
+    try:
+        store = home / ".local" / "state" / "corskit" / "demo-clients.db"
+        assert store.is_file()
+        assert (store.parent.stat().st_mode & 0o777) == 0o700  # the user's own state
+        status, headers = running.preflight_token()
+        assert status == 204 and headers["access-control-allow-origin"] == running.page
+    finally:
+        stop_demo(running)
 
 
 def test_demo_serves_the_page_on_another_origin_and_the_api(demo: Demo) -> None:
@@ -201,13 +213,19 @@ def test_admin_refuses_a_bad_origin_with_the_reason(demo: Demo) -> None:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _start_main_job(store: Path) -> tuple[subprocess.Popen[str], list[str], float]:
-    """``./scripts/run`` as the README gives it; the lines up to the URLs, and the time."""
+def _start_main_job(state: Path) -> tuple[subprocess.Popen[str], list[str], float]:
+    """``./scripts/run`` as the README gives it (its default store, in a state directory that
+    does not exist yet); the lines up to the URLs, and the time."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["XDG_STATE_HOME"] = str(state)
     started = time.monotonic()
     process = subprocess.Popen(
-        ["./scripts/run", "--api-port", "0", "--page-port", "0", "--store", f"sqlite:///{store}"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        ["./scripts/run", "--api-port", "0", "--page-port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
         start_new_session=True,
     )
     lines: list[str] = []
@@ -236,12 +254,16 @@ def _stop(process: subprocess.Popen[str]) -> None:
 def test_the_readme_main_job_starts_the_demo_and_a_second_start_skips_the_install(
     tmp_path: Path,
 ) -> None:
-    first, lines, _ = _start_main_job(tmp_path / "clients.db")
+    state = tmp_path / "fresh" / "state"
+    first, lines, _ = _start_main_job(state)
     try:
-        assert any(line.startswith("  the page (another origin): http://127.0.0.1:") for line in lines)
+        assert any(
+            line.startswith("  the page (another origin): http://127.0.0.1:") for line in lines
+        )
+        assert (state / "corskit" / "demo-clients.db").is_file()
     finally:
         _stop(first)
-    second, lines, seconds = _start_main_job(tmp_path / "clients.db")
+    second, lines, seconds = _start_main_job(state)
     try:
         assert not any("preparing" in line for line in lines), lines
         assert seconds < 10, f"a second start took {seconds:.1f} s"
@@ -305,7 +327,7 @@ def test_demo_refuses_a_busy_port_with_a_usage_error(
     from corskit.cli import main
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    assert default_store_url() == f"sqlite:///{tmp_path / 'corskit' / 'demo-clients.db'}"
+    assert default_store_url() == f"sqlite://{tmp_path / 'corskit' / 'demo-clients.db'}"
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
     busy.listen(1)
@@ -315,3 +337,48 @@ def test_demo_refuses_a_busy_port_with_a_usage_error(
     finally:
         busy.close()
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("store", "says"),
+    [
+        ("sqlite:///{tmp}/no/such/dir/clients.db", "does its directory exist"),
+        ("bogus://x", "names no store corskit knows"),
+        ("sqlite:///{tmp}", "cannot be used"),  # a directory, not a database file
+    ],
+    ids=["missing-directory", "unknown-scheme", "a-directory"],
+)
+def test_demo_refuses_a_store_it_cannot_use_with_the_reason_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], store: str, says: str
+) -> None:
+    from corskit.cli import main
+
+    assert (
+        main(["demo", "--api-port", "0", "--page-port", "0", "--store", store.format(tmp=tmp_path)])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert says in err and "--store" in err and "Traceback" not in err
+
+
+def test_demo_refuses_a_default_state_directory_it_cannot_create(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from corskit.cli import main
+
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the state directory would go")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    assert main(["demo", "--api-port", "0", "--page-port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert str(blocker) in err and "--store" in err
+
+
+def test_the_default_store_lives_in_the_home_state_directory_without_xdg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from corskit._tools.demo import default_store_path
+
+    monkeypatch.delenv("XDG_STATE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_store_path() == tmp_path / ".local" / "state" / "corskit" / "demo-clients.db"

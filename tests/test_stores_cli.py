@@ -168,3 +168,13 @@ def test_the_console_command_runs_as_a_process_without_tracebacks(tmp_path: Path
     )
     assert usage.returncode == 2
     assert "Traceback" not in usage.stderr
+
+
+def test_a_sqlite_store_in_a_missing_directory_exits_3_with_the_hint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path.as_posix().lstrip('/')}/no/such/dir/clients.db"
+    status, _, err = run(capsys, "clients", "list", "--store", url)
+    assert status == 3
+    assert "does its directory exist" in err and "Traceback" not in err
+    assert not (tmp_path / "no").exists()  # a store the user names is not created for them

@@ -15,15 +15,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ...errors import ConfigError, StoreUnavailable
 from .app import DEMO_CLIENT, build_apps
 
-__all__ = ["add_arguments", "default_store_url", "run_demo", "seed_store"]
+__all__ = ["add_arguments", "default_store_path", "default_store_url", "run_demo", "seed_store"]
+
+
+def default_store_path() -> Path:
+    """Where the demo keeps its clients: the user's state directory, kept between runs."""
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return state / "corskit" / "demo-clients.db"
 
 
 def default_store_url() -> str:
-    """Where the demo keeps its clients: the user's state directory, kept between runs."""
-    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return f"sqlite:///{state / 'corskit' / 'demo-clients.db'}"
+    return f"sqlite:///{default_store_path().as_posix().lstrip('/')}"  # the canonical spelling
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +43,34 @@ def seed_store(store: Any, page_origin: str) -> None:
     if any(client.id == DEMO_CLIENT for client in store.list_clients()):
         return
     store.add_client(DEMO_CLIENT, [page_origin], name="the demo page")
+
+
+def _open_seeded_store(url: str, page_origin: str, *, default: bool) -> Any | None:
+    """The demo's store, ready to serve; None (the reason printed) if it cannot be used.
+
+    The default store's directory is the demo's own choice, so the demo creates it (a fresh
+    machine has no ``~/.local/state``); a store the user names must already have its
+    directory, as a configured store must.
+    """
+    from ...sources import StoreError, open_store
+
+    store = None
+    try:
+        if default:
+            default_store_path().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        store = open_store(url, "--store")
+        seed_store(store, page_origin)
+    except (OSError, ConfigError, StoreError, StoreUnavailable) as error:
+        if store is not None:
+            store.close()
+        print(f"corskit demo: {error}", file=sys.stderr)
+        print(
+            "pass --store URL for a store that can be used, e.g. --store "
+            "sqlite:///tmp/corskit-demo.db",
+            file=sys.stderr,
+        )
+        return None
+    return store
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -55,8 +88,6 @@ def run_demo(args: argparse.Namespace) -> int:
     except ImportError:
         print("the demo needs uvicorn: pip install 'corskit[demo]'", file=sys.stderr)
         return 2
-    from ...sources import open_store
-
     store_url = args.store or default_store_url()
     try:
         api_socket = _listen(args.host, args.api_port)
@@ -66,8 +97,11 @@ def run_demo(args: argparse.Namespace) -> int:
         return 2
     api_origin = f"http://{args.host}:{api_socket.getsockname()[1]}"
     page_origin = f"http://{args.host}:{page_socket.getsockname()[1]}"
-    store = open_store(store_url)
-    seed_store(store, page_origin)
+    store = _open_seeded_store(store_url, page_origin, default=args.store is None)
+    if store is None:
+        api_socket.close()
+        page_socket.close()
+        return 2
     api, page, _feed = build_apps(store, api_origin)
     print(f"corskit demo: client store {store_url}")
     print(f"  the page (another origin): {page_origin}/")
