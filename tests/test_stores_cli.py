@@ -109,6 +109,12 @@ def test_insecure_origins_need_the_dangerous_flag(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite:///{tmp_path.as_posix().lstrip('/')}/c.db"
+    status, _, err = run(
+        capsys, "clients", "add", "intranet", "--origin", "http://intranet.example",
+        "--store", url,
+    )  # fmt: skip
+    assert status == 1
+    assert "--dangerously-allow-insecure-origins" in err  # the refusal names the flag to pass
     status, out, _ = run(
         capsys, "clients", "add", "intranet", "--origin", "http://intranet.example",
         "--dangerously-allow-insecure-origins", "--store", url,

@@ -112,7 +112,7 @@ def _origin_problems(
                 "is a plain-http origin that a policy with credentials would trust: anyone on "
                 "the network can forge or read it",
                 "use https, or open the store with dangerously_allow_insecure_origins=True "
-                "if you must",
+                "(the CLI: --dangerously-allow-insecure-origins) if you must",
             )
         ]
     return pattern.text, []
