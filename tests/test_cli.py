@@ -301,7 +301,8 @@ def test_lint_warns_about_a_policy_no_route_and_no_default_reaches(
     assert code == 1
     assert out.splitlines() == [
         "warning: policy 'app' is used by no route and is not the default: only views "
-        "marked @cors_policy('app') get CORS"
+        "marked @cors_policy('app') get CORS; to give it every path no route names, set "
+        "default = 'app'"
     ]
 
 

@@ -412,7 +412,8 @@ def test_an_empty_config_is_valid_and_gets_no_cors() -> None:
 
 UNREACHED = (
     "policy 'app' is used by no route and is not the default: only views marked "
-    "@cors_policy('app') get CORS"
+    "@cors_policy('app') get CORS; to give it every path no route names, set "
+    "default = 'app'"
 )
 
 

@@ -290,7 +290,8 @@ def unreached_policies(config: Config) -> list[str]:
 def unreached_warning(name: str) -> str:
     return (
         f"policy {name!r} is used by no route and is not the default: only views marked "
-        f"@cors_policy({name!r}) get CORS"
+        f"@cors_policy({name!r}) get CORS; to give it every path no route names, set "
+        f"default = {name!r}"
     )
 
 
