@@ -30,6 +30,7 @@ import corskit
 
 from conftest import Served
 from drive import Answer, Recorder, asgi_request, wsgi_request
+from forking import run_in_child
 from servers import uvicorn_server
 
 A = "https://a.example.com"
@@ -413,27 +414,16 @@ def test_a_forked_worker_watches_the_file_too(toml: Path) -> None:
     """gunicorn forks its workers after loading the app: no thread survives a fork."""
     with corskit.LiveConfig.load(toml, interval=0.05) as live:
         app = corskit.wsgi.CORSMiddleware(Recorder().wsgi, live)
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the worker: report whether it picks up the change, then leave at once
-            code = 1
-            try:
-                os.close(read)
-                deadline = time.monotonic() + 5
-                while time.monotonic() < deadline:
-                    if allowed(wsgi_request(app, "GET", "/", [("origin", B)])) == B:
-                        code = 0
-                        break
-                    time.sleep(0.02)
-                os.write(write, b"ok" if code == 0 else b"no")
-            finally:
-                os._exit(code)
-        os.close(write)
-        toml.write_text(TOML_B)
-        _, status = os.waitpid(pid, 0)
-        answer = os.read(read, 2)
-        os.close(read)
-        assert (answer, os.waitstatus_to_exitcode(status)) == (b"ok", 0)
+
+        def worker() -> str:  # whether the forked worker picks up the change
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                if allowed(wsgi_request(app, "GET", "/", [("origin", B)])) == B:
+                    return "ok"
+                time.sleep(0.02)
+            return "no"
+
+        assert run_in_child(worker, meanwhile=lambda: toml.write_text(TOML_B)) == "ok"
 
 
 def test_file_change_is_served_within_a_second_and_a_half_by_uvicorn(toml: Path) -> None:

@@ -16,6 +16,7 @@ from corskit.events import DenialEvent
 from corskit.sources import CachingStore, open_store
 
 from drive import Answer, Recorder, asgi_request, wsgi_request
+from forking import run_in_child
 from pg import Cluster
 
 STATIC = "https://static.example.com"
@@ -54,7 +55,9 @@ class Apps:
         answers = []
         for call in (wsgi_request, asgi_request):
             started = time.monotonic()
-            answer = call(self.wsgi if call is wsgi_request else self.asgi, headers=[("origin", origin)])
+            answer = call(
+                self.wsgi if call is wsgi_request else self.asgi, headers=[("origin", origin)]
+            )
             answers.append((answer, time.monotonic() - started))
         return answers
 
@@ -245,26 +248,18 @@ def test_the_async_face_of_a_down_sqlite_store_fails_closed_and_recovers(tmp_pat
 
 
 def test_a_forked_worker_gets_its_own_postgres_connections(pg_url: str) -> None:
-    import os
 
     store = open_store(pg_url)
     try:
         store.add_client("spa", [SPA])
         assert store.is_allowed(SPA)  # the parent's pool and listener exist now
-        reader, writer = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child, as a pre-forking server's worker
-            ok = False
-            try:
-                store.invalidate()
-                time.sleep(store.poll_interval)
-                ok = _wait_until(lambda: store.is_allowed(SPA), limit=5.0) < 5.0
-            finally:
-                os.write(writer, b"1" if ok else b"0")
-                os._exit(0)
-        os.close(writer)
-        assert os.read(reader, 1) == b"1"
-        os.waitpid(pid, 0)
+
+        def worker() -> str:  # the child, as a pre-forking server's worker
+            store.invalidate()
+            time.sleep(store.poll_interval)
+            return "1" if _wait_until(lambda: store.is_allowed(SPA), limit=5.0) < 5.0 else "0"
+
+        assert run_in_child(worker) == "1"
         assert store.is_allowed(SPA)  # the parent's connections were left alone
         store.invalidate()
         assert store.is_allowed(SPA)

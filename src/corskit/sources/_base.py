@@ -36,7 +36,7 @@ from .._core.model.origins import parse_request_origin
 from ..errors import ConfigError, ConfigProblem, StoreUnavailable
 from ._answers import Answers
 from ._validate import canonical_origin, canonical_origins, check_client_id, check_name
-from ._watch import Listeners, start_ticker, track_for_fork
+from ._watch import Listeners, reset_lock, start_ticker, track_for_fork
 
 __all__ = [
     "CachingStore",
@@ -288,9 +288,15 @@ class CachingStore:
         self._mark_down(StoreUnavailable(f"{self.describe()} could not check for changes: {error}"))
 
     def _check_process(self) -> None:
-        """Reset here if this process was forked without Python's fork hooks (see _watch)."""
+        """Reset here if this process was forked without Python's fork hooks (see _watch).
+
+        Called before anything that uses what a fork copies: a poll, a lookup, a backend
+        lock. One reset per process, whichever of its threads gets here first.
+        """
         if self._pid != os.getpid():
-            self._after_fork_in_child()
+            with reset_lock():
+                if self._pid != os.getpid():
+                    self._after_fork_in_child()
 
     def _hold_for_fork(self) -> None:
         """Before a fork: keep every thread of this process out of the backend's C code."""
@@ -323,6 +329,7 @@ class CachingStore:
         """Only a well-formed origin reaches the backend; raise while the backend is down."""
         if not isinstance(origin, str) or parse_request_origin(origin) is None:
             return False
+        self._check_process()  # a miss before the next poll: not on the parent's connection
         if self._closed:
             raise StoreUnavailable(f"{self.describe()} is closed")
         if self._down is not None:
@@ -491,6 +498,7 @@ class CachingStore:
 
     def close(self) -> None:
         """Release connections and threads; lookups then raise StoreUnavailable."""
+        self._check_process()  # in a child a fork left as it was: never close the parent's
         self._closed = True
         self._ticker_stop.set()
         self._answers.clear()

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._base import CachingStore
 
-__all__ = ["Listeners", "start_ticker", "track_for_fork"]
+__all__ = ["Listeners", "reset_lock", "start_ticker", "track_for_fork"]
 
 logger = logging.getLogger("corskit")
 
@@ -118,6 +118,14 @@ def _tick_forever(ref: weakref.ref[CachingStore], stop: threading.Event) -> None
 _STORES: weakref.WeakSet[CachingStore] = weakref.WeakSet()
 
 
+_RESET_LOCK = threading.Lock()
+
+
+def reset_lock() -> threading.Lock:
+    """Held while a store resets itself in a process a fork made without Python's hooks."""
+    return _RESET_LOCK
+
+
 def track_for_fork(store: CachingStore) -> None:
     """Reset ``store`` in every child process this one forks (see the module docstring)."""
     _STORES.add(store)
@@ -134,6 +142,8 @@ def _release_in_parent() -> None:
 
 
 def _reset_in_child() -> None:
+    global _RESET_LOCK
+    _RESET_LOCK = threading.Lock()  # whatever a thread of the parent held, the child is alone
     for store in list(_STORES):
         try:
             store._after_fork_in_child()

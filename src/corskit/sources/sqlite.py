@@ -64,6 +64,15 @@ class SQLiteStore(SQLStore):
 
     # -- connection ------------------------------------------------------------------------
 
+    def _locked(self) -> threading.Lock:
+        """The lock every use of the connection holds, once this process is known to own it.
+
+        In a child forked without Python's hooks both the lock (maybe held by a thread that
+        is gone) and the connection are the parent's: reset first, or wait forever.
+        """
+        self._check_process()
+        return self._lock
+
     def _connect(self) -> sqlite3.Connection:
         """The store's one connection, opened (file and schema created) on first use.
 
@@ -108,7 +117,7 @@ class SQLiteStore(SQLStore):
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
+        with self._locked():
             connection = self._connect()
             try:
                 connection.execute("BEGIN IMMEDIATE")
@@ -130,7 +139,7 @@ class SQLiteStore(SQLStore):
     # -- the request path ------------------------------------------------------------------
 
     def _lookup(self, origin: str) -> bool:
-        with self._lock:
+        with self._locked():
             try:
                 row = self._connect().execute(LOOKUP, (origin,)).fetchone()
             except sqlite3.Error as error:
@@ -138,7 +147,7 @@ class SQLiteStore(SQLStore):
         return row is not None
 
     def _poll(self) -> None:
-        with self._lock:
+        with self._locked():
             try:
                 version = self._connect().execute("PRAGMA data_version").fetchone()[0]
             except sqlite3.Error as error:
@@ -170,7 +179,7 @@ class SQLiteStore(SQLStore):
 
     def close(self) -> None:
         super().close()
-        with self._lock:
+        with self._locked():
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
